@@ -1,0 +1,304 @@
+"""Futures: a box for a value that is not there yet.
+
+A Future starts empty (pending) and is filled exactly once: with a result,
+with an exception, or by being cancelled. Whoever is interested registers a
+*done callback*; when the box is filled, the loop calls each callback on its
+next turn (never right away, so that filling a future never runs strangers'
+code in the middle of yours).
+
+The one clever part is ``__await__``. It is a generator:
+
+    def __await__(self):
+        if not done: yield self      # "wake me when this future is done"
+        return self.result()
+
+So ``await fut`` inside a coroutine suspends the whole chain of coroutines
+right down to the task driving them, and hands the task the future itself.
+The task registers a done callback on it and goes to sleep. That single
+``yield`` is where every coroutine in miniloop gives control back to the loop.
+
+A future is given its loop; this module never imports the loop.
+
+Read next: ``tasks.py`` (what receives the yielded future).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import reprlib
+import sys
+import traceback
+from collections.abc import Callable, Generator
+from typing import Any, Generic, TypeVar
+
+from miniloop import events
+from miniloop.events import CancelledError, InvalidStateError
+
+T = TypeVar("T")
+
+# asyncio's spellings, which appear in error messages programs can print.
+PENDING = "PENDING"
+CANCELLED = "CANCELLED"
+FINISHED = "FINISHED"
+
+
+def _loop_for_new_future() -> Any:
+    """The loop a future belongs to when none is given: the running one."""
+    loop = events._get_running_loop()
+    if loop is None:
+        # asyncio contract: outside a running loop, asyncio asks its policy.
+        import asyncio
+
+        loop = asyncio.get_event_loop()
+    return loop
+
+
+class Future(Generic[T]):
+    """A result that will be available later; awaitable, asyncio-compatible."""
+
+    __slots__ = (
+        "_loop", "_state", "_result", "_exception", "_exception_tb",
+        "_callbacks", "_cancel_message", "_cancelled_exc", "_log_tb",
+        "_asyncio_future_blocking", "_source_traceback", "__weakref__",
+    )
+
+    # asyncio contract: ``_asyncio_future_blocking`` is how asyncio (and we)
+    # recognise a future without isinstance checks. Its presence on the class
+    # says "I am a future"; its value (set by __await__) says "I was yielded
+    # by await, not by a stray bare yield". Here it is a slot, which is
+    # enough: ``hasattr(Future, "_asyncio_future_blocking")`` is true.
+
+    def __init__(self, *, loop: Any = None) -> None:
+        self._loop = _loop_for_new_future() if loop is None else loop
+        self._state = PENDING
+        self._result: T | None = None
+        self._exception: BaseException | None = None
+        self._exception_tb: Any = None
+        # (callback, context) pairs. A miniloop Task waiting on this future
+        # is stored as (task, None): see _schedule_callbacks.
+        self._callbacks: list[tuple[Any, contextvars.Context | None]] = []
+        self._cancel_message: Any = None
+        self._cancelled_exc: BaseException | None = None
+        self._log_tb = False
+        self._asyncio_future_blocking = False
+        self._source_traceback: Any = None
+        if self._loop.get_debug():
+            self._source_traceback = traceback.extract_stack(sys._getframe(1))
+
+    # --- reading the box --------------------------------------------------
+
+    def done(self) -> bool:
+        """True once the future has a result, an exception, or was cancelled."""
+        return self._state is not PENDING
+
+    def cancelled(self) -> bool:
+        """True if the future was cancelled."""
+        return self._state is CANCELLED
+
+    def result(self) -> T:
+        """The result; raises the exception, CancelledError, or InvalidStateError."""
+        if self._state is CANCELLED:
+            raise self._make_cancelled_error()
+        if self._state is not FINISHED:
+            raise InvalidStateError("Result is not ready.")
+        self._log_tb = False
+        if self._exception is not None:
+            raise self._exception.with_traceback(self._exception_tb)
+        return self._result  # type: ignore[return-value]
+
+    def exception(self) -> BaseException | None:
+        """The exception (or None); raises CancelledError or InvalidStateError."""
+        if self._state is CANCELLED:
+            raise self._make_cancelled_error()
+        if self._state is not FINISHED:
+            raise InvalidStateError("Exception is not set.")
+        self._log_tb = False
+        return self._exception
+
+    def get_loop(self) -> Any:
+        """The loop this future belongs to."""
+        return self._loop
+
+    # --- filling the box ----------------------------------------------------
+
+    def set_result(self, result: T) -> None:
+        """Store the result and schedule the done callbacks."""
+        if self._state is not PENDING:
+            raise InvalidStateError(f"{self._state}: {self!r}")
+        self._result = result
+        self._state = FINISHED
+        self._schedule_callbacks()
+
+    def set_exception(self, exception: BaseException | type[BaseException]) -> None:
+        """Store an exception and schedule the done callbacks."""
+        if self._state is not PENDING:
+            raise InvalidStateError(f"{self._state}: {self!r}")
+        if isinstance(exception, type):
+            exception = exception()
+        exception = _refuse_stop_iteration(exception)
+        self._exception = exception
+        self._exception_tb = exception.__traceback__
+        self._state = FINISHED
+        self._schedule_callbacks()
+        # Until someone looks at the exception, it counts as lost: __del__
+        # reports it if the future dies unobserved.
+        self._log_tb = True
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Cancel the future; False if it was already done."""
+        self._log_tb = False
+        if self._state is not PENDING:
+            return False
+        self._state = CANCELLED
+        self._cancel_message = msg
+        self._schedule_callbacks()
+        return True
+
+    def _make_cancelled_error(self) -> BaseException:
+        """The CancelledError to raise for this cancelled future."""
+        # A task that was cancelled keeps the very CancelledError that ended
+        # its coroutine, so the traceback of the awaiter leads back into it.
+        exc = self._cancelled_exc
+        if exc is not None:
+            self._cancelled_exc = None
+            return exc
+        if self._cancel_message is None:
+            return CancelledError()
+        return CancelledError(self._cancel_message)
+
+    # --- callbacks ------------------------------------------------------------
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        """Call ``fn(self)`` soon after the future is done (soon, if it already is)."""
+        if self._state is not PENDING:
+            self._loop.call_soon(fn, self, context=context)
+            return
+        if context is None:
+            context = contextvars.copy_context()
+        self._callbacks.append((fn, context))
+
+    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        """Forget every registration of ``fn``; return how many there were."""
+        kept = [(f, ctx) for f, ctx in self._callbacks if f != fn]
+        removed = len(self._callbacks) - len(kept)
+        if removed:
+            self._callbacks[:] = kept
+        return removed
+
+    def _schedule_callbacks(self) -> None:
+        callbacks = self._callbacks
+        if not callbacks:
+            return
+        self._callbacks = []
+        loop = self._loop
+        for callback, context in callbacks:
+            if context is None:
+                # A miniloop Task parked on this future. Obvious version:
+                # call_soon(task._wakeup, self, context=task's context). The
+                # task is its own ready-queue entry instead, which saves a
+                # Handle and a bound method per wake-up; same turn, same order.
+                loop._ready.append(callback)
+            else:
+                loop.call_soon(callback, self, context=context)
+
+    # --- awaiting -------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if self._state is PENDING:
+            self._asyncio_future_blocking = True
+            yield self  # The task driving us parks here until we are done.
+        if self._state is PENDING:
+            raise RuntimeError("await wasn't used with future")
+        return self.result()
+
+    __iter__ = __await__  # so that generator-based coroutines can `yield from` it
+
+    # --- reporting --------------------------------------------------------------
+
+    @property
+    def _log_traceback(self) -> bool:
+        # asyncio contract: asyncio's helpers write `fut._log_traceback = False`
+        # to say "this exception has been taken care of".
+        return self._log_tb
+
+    @_log_traceback.setter
+    def _log_traceback(self, value: bool) -> None:
+        if value:
+            raise ValueError("_log_traceback can only be set to False")
+        self._log_tb = False
+
+    def __del__(self) -> None:
+        if not self._log_tb:
+            return
+        context: dict[str, Any] = {
+            "message": f"{self.__class__.__name__} exception was never retrieved",
+            "exception": self._exception,
+            "future": self,
+        }
+        if self._source_traceback:
+            context["source_traceback"] = self._source_traceback
+        self._loop.call_exception_handler(context)
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} {' '.join(self._repr_info())}>"
+
+    def _repr_info(self) -> list[str]:
+        info = [self._state.lower()]
+        if self._state is FINISHED:
+            if self._exception is not None:
+                info.append(f"exception={self._exception!r}")
+            else:
+                info.append(f"result={reprlib.repr(self._result)}")
+        if self._callbacks:
+            info.append(_format_callbacks(self._callbacks))
+        if self._source_traceback:
+            frame = self._source_traceback[-1]
+            info.append(f"created at {frame[0]}:{frame[1]}")
+        return info
+
+
+def _refuse_stop_iteration(exception: BaseException) -> BaseException:
+    # A StopIteration escaping from a generator would look like a return.
+    if sys.version_info >= (3, 12):
+        if isinstance(exception, StopIteration):
+            wrapped = RuntimeError(
+                "StopIteration interacts badly with generators "
+                "and cannot be raised into a Future"
+            )
+            wrapped.__cause__ = wrapped.__context__ = exception
+            return wrapped
+    elif type(exception) is StopIteration:
+        raise TypeError(
+            "StopIteration interacts badly with generators "
+            "and cannot be raised into a Future"
+        )
+    return exception
+
+
+def _format_callbacks(callbacks: list[tuple[Any, Any]]) -> str:
+    names = [_callback_name(cb) for cb, _ in callbacks]
+    if len(names) > 2:
+        names = [names[0], f"<{len(names) - 2} more>", names[-1]]
+    return f"cb=[{', '.join(names)}]"
+
+
+def _callback_name(callback: Any) -> str:
+    if hasattr(callback, "_coro"):  # a task parked on the future
+        return f"{type(callback).__name__}.task_wakeup()"
+    name = getattr(callback, "__qualname__", None) or repr(callback)
+    return f"{name}()"
+
+
+def isfuture(obj: object) -> bool:
+    """True for miniloop's, asyncio's and any duck-typed compatible futures."""
+    return getattr(type(obj), "_asyncio_future_blocking", None) is not None and (
+        getattr(obj, "_asyncio_future_blocking", None) is not None
+    )
+
+
+def get_loop(fut: Any) -> Any:
+    """The loop of any future-like object (``get_loop()``, or the old ``_loop``)."""
+    get = getattr(fut, "get_loop", None)
+    return get() if get is not None else fut._loop

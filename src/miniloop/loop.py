@@ -1,0 +1,727 @@
+"""The event loop: a queue of callbacks, a heap of timers, and a selector.
+
+That is all an event loop is. One *iteration* of it goes like this:
+
+    1. decide how long we may sleep: not at all if callbacks are ready,
+       until the earliest timer if there is one, otherwise for ever;
+    2. sleep in the selector for at most that long; every file descriptor
+       that became ready puts its callback on the ready queue;
+    3. move every timer whose time has come onto the ready queue;
+    4. run the callbacks that are on the ready queue *now*. Callbacks they
+       add wait for the next iteration, so no one can starve the others.
+
+``run_forever`` repeats this until ``stop()``. Everything else in miniloop
+(tasks, sleep, gather, queues, sockets) is built from three calls:
+``call_soon`` (a callback next iteration), ``call_at`` (a callback at a time)
+and selector registrations (a callback when a descriptor is ready).
+
+Two kinds of objects sit on the ready queue. A ``Handle`` wraps a callback
+and its arguments. A ``Task`` is its own entry: the loop calls ``_run()`` on
+whatever it finds, and a task's ``_run`` is its next step.
+
+This is the core loop. It knows nothing of sockets or of asyncio's
+interfaces: ``miniloop.Loop`` adds those on top (see ``bridge.py``).
+
+Read next: ``futures.py``, then ``tasks.py``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import heapq
+import inspect
+import logging
+import os
+import reprlib
+import selectors
+import socket
+import sys
+import threading
+import traceback
+import warnings
+import weakref
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from miniloop import events
+from miniloop.clock import POLL, Clock, RealClock
+from miniloop.futures import Future, isfuture
+from miniloop.tasks import Task, ensure_future
+
+T = TypeVar("T")
+
+logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+
+# Sweep cancelled timers out of the heap once there are more than this many
+# timers and more than this fraction of them are cancelled (asyncio's rule).
+_SWEEP_MIN_TIMERS = 100
+_SWEEP_MIN_CANCELLED_FRACTION = 0.5
+
+# In debug mode, a callback that runs longer than this is reported.
+_SLOW_CALLBACK_DURATION = 0.1
+
+
+class Handle:
+    """A callback with its arguments and context, waiting to be run."""
+
+    __slots__ = ("_callback", "_args", "_context", "_loop", "_cancelled",
+                 "_source_traceback", "__weakref__")
+
+    def __init__(
+        self,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+        loop: Any,
+        context: contextvars.Context | None = None,
+    ) -> None:
+        self._callback = callback
+        self._args = args
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._cancelled = False
+        self._source_traceback: Any = None
+        if loop._debug:
+            self._source_traceback = traceback.extract_stack(sys._getframe(2))
+
+    def cancel(self) -> None:
+        """Do not run the callback after all."""
+        if not self._cancelled:
+            self._cancelled = True
+            # Drop the references now: a cancelled handle may wait a long
+            # time in the timer heap before the loop throws it away.
+            self._callback = _cancelled_callback
+            self._args = ()
+
+    def cancelled(self) -> bool:
+        """True if cancel() was called."""
+        return self._cancelled
+
+    def get_context(self) -> contextvars.Context:
+        """The context the callback will run in."""
+        return self._context
+
+    def _run(self) -> None:
+        if self._cancelled:
+            return
+        try:
+            self._context.run(self._callback, *self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            context: dict[str, Any] = {
+                "message": f"Exception in callback {describe_callback(self._callback, self._args)}",
+                "exception": exc,
+                "handle": self,
+            }
+            if self._source_traceback:
+                context["source_traceback"] = self._source_traceback
+            self._loop.call_exception_handler(context)
+
+    def __repr__(self) -> str:
+        info = [type(self).__name__]
+        if self._cancelled:
+            info.append("cancelled")
+        elif self._callback is not None:
+            info.append(describe_callback(self._callback, self._args))
+        if self._source_traceback:
+            frame = self._source_traceback[-1]
+            info.append(f"created at {frame[0]}:{frame[1]}")
+        return f"<{' '.join(info)}>"
+
+
+def _cancelled_callback() -> None:  # pragma: no cover - never called
+    pass
+
+
+class TimerHandle(Handle):
+    """A Handle with a time: the loop runs it at ``when()``."""
+
+    __slots__ = ("_when", "_scheduled")
+
+    def __init__(
+        self,
+        when: float,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+        loop: Any,
+        context: contextvars.Context | None = None,
+    ) -> None:
+        super().__init__(callback, args, loop, context)
+        self._when = when
+        self._scheduled = False  # True while it sits in its loop's timer heap
+
+    def when(self) -> float:
+        """The loop time at which the callback is due."""
+        return self._when
+
+    def cancel(self) -> None:
+        """Do not run the callback; the heap forgets it lazily."""
+        if not self._cancelled:
+            if self._scheduled:
+                self._loop._timer_handle_cancelled(self)
+            super().cancel()
+
+    # Timers compare by due time only, as asyncio's do. The heap stores
+    # (when, handle) pairs, so these only decide between equal times, and
+    # they say "neither is earlier": the heap then orders equal deadlines
+    # exactly as asyncio's heap of TimerHandles does.
+    def __lt__(self, other: object) -> bool:
+        return isinstance(other, TimerHandle) and self._when < other._when
+
+    def __le__(self, other: object) -> bool:
+        return isinstance(other, TimerHandle) and self._when <= other._when
+
+    def __gt__(self, other: object) -> bool:
+        return isinstance(other, TimerHandle) and self._when > other._when
+
+    def __ge__(self, other: object) -> bool:
+        return isinstance(other, TimerHandle) and self._when >= other._when
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TimerHandle):
+            return NotImplemented
+        return (self._when, self._callback, self._args, self._cancelled) == (
+            other._when, other._callback, other._args, other._cancelled)
+
+    def __hash__(self) -> int:
+        return hash(self._when)
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace(" ", f" when={self._when} ", 1)
+
+
+class CoreLoop:
+    """The teaching core of miniloop's event loop (no sockets, no asyncio glue)."""
+
+    # A miniloop Task may put itself straight on this loop's ready queue.
+    _runs_miniloop_tasks = True
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self._clock: Clock = RealClock() if clock is None else clock
+        self._clock.attach(self)
+        self.time: Callable[[], float] = self._clock.time
+        self._clock_resolution = self._clock.resolution
+        self._ready: deque[Any] = deque()  # Handles and Tasks, each with _run()
+        self._timers: list[tuple[float, TimerHandle]] = []  # a heap by due time
+        self._cancelled_timers = 0
+        self._selector = selectors.DefaultSelector()
+        self._stopping = False
+        self._closed = False
+        self._thread_id: int | None = None
+        self._debug = sys.flags.dev_mode or (
+            not sys.flags.ignore_environment and bool(os.environ.get("PYTHONASYNCIODEBUG")))
+        self._exception_handler: Callable[[Any, dict[str, Any]], object] | None = None
+        self._task_factory: Callable[..., Any] | None = None
+        self._asyncgens: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._asyncgens_shutdown_called = False
+        self._old_asyncgen_hooks: Any = None
+        self._coroutine_origin_tracking = False
+        self._old_origin_depth = 0
+        self._make_self_pipe()
+
+    # --- scheduling callbacks -----------------------------------------------------------
+
+    def call_soon(
+        self, callback: Callable[..., object], *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> Handle:
+        """Run ``callback(*args)`` on the next iteration of the loop."""
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_soon")
+        handle = Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(
+        self, delay: float, callback: Callable[..., object], *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> TimerHandle:
+        """Run ``callback(*args)`` after ``delay`` seconds."""
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return self.call_at(self.time() + delay, callback, *args, context=context)
+
+    def call_at(
+        self, when: float, callback: Callable[..., object], *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> TimerHandle:
+        """Run ``callback(*args)`` when ``loop.time()`` reaches ``when``."""
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        timer = TimerHandle(when, callback, args, self, context)
+        timer._scheduled = True
+        heapq.heappush(self._timers, (when, timer))
+        return timer
+
+    def call_soon_threadsafe(
+        self, callback: Callable[..., object], *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> Handle:
+        """Like call_soon, but safe to call from another thread: wakes the loop."""
+        self._check_closed()
+        if self._debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        handle = Handle(callback, args, self, context)
+        self._ready.append(handle)  # deque.append is atomic
+        self._write_to_self()
+        return handle
+
+    def _timer_handle_cancelled(self, timer: TimerHandle) -> None:
+        if timer._scheduled:
+            self._cancelled_timers += 1
+
+    # --- one iteration ----------------------------------------------------------------
+
+    def _run_once(self) -> None:
+        """One turn of the loop: wait, collect what is due, run what is ready."""
+        timers = self._timers
+        self._forget_cancelled_timers()
+        ready = self._ready
+
+        if ready or self._stopping:
+            deadline: float | None = POLL  # work is waiting: just look, don't sleep
+        elif timers:
+            deadline = timers[0][0]
+        else:
+            deadline = None  # nothing scheduled: only IO can wake us
+        io_events = self._clock.wait(self._selector, deadline)
+        if io_events:
+            self._process_io_events(io_events)
+
+        end_time = self.time() + self._clock_resolution
+        while timers and timers[0][0] < end_time:
+            timer = heapq.heappop(timers)[1]
+            timer._scheduled = False
+            ready.append(timer)
+
+        # Run only what is ready now; what they schedule waits a turn.
+        if self._debug:
+            self._run_ready_debug(len(ready))
+            return
+        for _ in range(len(ready)):
+            ready.popleft()._run()
+
+    def _forget_cancelled_timers(self) -> None:
+        timers = self._timers
+        count = len(timers)
+        if (count > _SWEEP_MIN_TIMERS
+                and self._cancelled_timers / count > _SWEEP_MIN_CANCELLED_FRACTION):
+            live = []
+            for entry in timers:
+                if entry[1]._cancelled:
+                    entry[1]._scheduled = False
+                else:
+                    live.append(entry)
+            heapq.heapify(live)
+            self._timers = live
+            self._cancelled_timers = 0
+        else:
+            while timers and timers[0][1]._cancelled:
+                self._cancelled_timers -= 1
+                heapq.heappop(timers)[1]._scheduled = False
+
+    def _process_io_events(self, io_events: list[tuple[selectors.SelectorKey, int]]) -> None:
+        # Each registered file descriptor carries (reader, writer) handles.
+        for key, mask in io_events:
+            reader, writer = key.data
+            if mask & selectors.EVENT_READ and reader is not None:
+                if reader._cancelled:
+                    self._remove_io_handle(key.fileobj, selectors.EVENT_READ)
+                else:
+                    self._ready.append(reader)
+            if mask & selectors.EVENT_WRITE and writer is not None:
+                if writer._cancelled:
+                    self._remove_io_handle(key.fileobj, selectors.EVENT_WRITE)
+                else:
+                    self._ready.append(writer)
+
+    def _remove_io_handle(self, fileobj: Any, event: int) -> bool:
+        """Stop watching ``fileobj`` for ``event``; True if it was watched."""
+        try:
+            key = self._selector.get_key(fileobj)
+        except KeyError:
+            return False
+        reader, writer = key.data
+        mask = key.events & ~event
+        old = reader if event == selectors.EVENT_READ else writer
+        if event == selectors.EVENT_READ:
+            reader = None
+        else:
+            writer = None
+        if mask:
+            self._selector.modify(fileobj, mask, (reader, writer))
+        else:
+            self._selector.unregister(fileobj)
+        if old is not None:
+            old.cancel()
+            return True
+        return False
+
+    def _add_io_handle(self, fileobj: Any, event: int, handle: Handle) -> None:
+        """Watch ``fileobj`` for ``event`` and run ``handle`` when it happens."""
+        try:
+            key = self._selector.get_key(fileobj)
+        except KeyError:
+            data = (handle, None) if event == selectors.EVENT_READ else (None, handle)
+            self._selector.register(fileobj, event, data)
+            return
+        reader, writer = key.data
+        if event == selectors.EVENT_READ:
+            old, reader = reader, handle
+        else:
+            old, writer = writer, handle
+        self._selector.modify(fileobj, key.events | event, (reader, writer))
+        if old is not None:
+            old.cancel()
+
+    def _run_ready_debug(self, count: int) -> None:
+        for _ in range(count):
+            entry = self._ready.popleft()
+            started = self.time()
+            entry._run()
+            took = self.time() - started
+            if took >= _SLOW_CALLBACK_DURATION:
+                logger.warning("Executing %s took %.3f seconds", entry, took)
+
+    # --- running and stopping ---------------------------------------------------------------
+
+    def run_forever(self) -> None:
+        """Run iterations until stop() is called."""
+        self._check_closed()
+        self._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        self._old_asyncgen_hooks = sys.get_asyncgen_hooks()
+        self._thread_id = threading.get_ident()
+        sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                               finalizer=self._asyncgen_finalizer_hook)
+        events._set_running_loop(self)
+        try:
+            while True:
+                self._run_once()
+                if self._stopping:
+                    break
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            events._set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*self._old_asyncgen_hooks)
+            self._old_asyncgen_hooks = None
+
+    def run_until_complete(self, future: Any) -> Any:
+        """Run until ``future`` (a future, task or coroutine) is done; return its result."""
+        self._check_closed()
+        self._check_running()
+        new_task = not isfuture(future)
+        future = ensure_future(future, loop=self)
+        if new_task:
+            # We made this task and we will read its outcome: don't warn
+            # that it was destroyed pending if the loop stops early.
+            future._log_destroy_pending = False
+        future.add_done_callback(_stop_loop_of)
+        try:
+            self.run_forever()
+        except BaseException:
+            if new_task and future.done() and not future.cancelled():
+                future.exception()  # the error propagates: it is not lost
+            raise
+        finally:
+            future.remove_done_callback(_stop_loop_of)
+        if not future.done():
+            raise RuntimeError("Event loop stopped before Future completed.")
+        return future.result()
+
+    def stop(self) -> None:
+        """Stop after the current iteration (or the next one, if not running)."""
+        self._stopping = True
+
+    def is_running(self) -> bool:
+        """True while run_forever or run_until_complete is running."""
+        return self._thread_id is not None
+
+    def is_closed(self) -> bool:
+        """True once close() was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Drop everything scheduled and release the selector. Idempotent."""
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self._closed:
+            return
+        if self._debug:
+            logger.debug("Close %r", self)
+        self._closed = True
+        self._ready.clear()
+        self._timers.clear()
+        self._cancelled_timers = 0
+        self._close_self_pipe()
+        self._selector.close()
+
+    def _check_closed(self) -> None:
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+
+    def _check_running(self) -> None:
+        if self.is_running():
+            raise RuntimeError("This event loop is already running")
+        if events._get_running_loop() is not None:
+            raise RuntimeError("Cannot run the event loop while another loop is running")
+
+    def _check_thread(self) -> None:
+        if self._thread_id is not None and self._thread_id != threading.get_ident():
+            raise RuntimeError(
+                "Non-thread-safe operation invoked on an event loop other "
+                "than the current one")
+
+    def _check_callback(self, callback: object, method: str) -> None:
+        if inspect.iscoroutine(callback) or inspect.iscoroutinefunction(callback):
+            raise TypeError(f"coroutines cannot be used with {method}()")
+        if not callable(callback):
+            raise TypeError(f"a callable object was expected by {method}(), got {callback!r}")
+
+    # --- futures and tasks ------------------------------------------------------------------
+
+    def create_future(self) -> Future[Any]:
+        """A new pending Future on this loop."""
+        return Future(loop=self)
+
+    def create_task(
+        self, coro: Coroutine[Any, Any, T], *, name: object = None,
+        context: contextvars.Context | None = None,
+    ) -> Any:
+        """Wrap ``coro`` in a Task (or in what the task factory makes) and schedule it."""
+        self._check_closed()
+        factory = self._task_factory
+        if factory is None:
+            return Task(coro, loop=self, name=name, context=context)
+        task = factory(self, coro) if context is None else factory(self, coro, context=context)
+        if name is not None or sys.version_info[:3] == (3, 13, 0):
+            task.set_name(name)  # 3.13.0 renames even to None: asyncio did
+        return task
+
+    def set_task_factory(self, factory: Callable[..., Any] | None) -> None:
+        """Make create_task call ``factory(loop, coro[, context=])``; None for Task."""
+        if factory is not None and not callable(factory):
+            raise TypeError("task factory must be a callable or None")
+        self._task_factory = factory
+
+    def get_task_factory(self) -> Callable[..., Any] | None:
+        """The task factory, or None."""
+        return self._task_factory
+
+    # --- errors: nothing is lost ------------------------------------------------------------
+
+    def get_exception_handler(self) -> Callable[[Any, dict[str, Any]], object] | None:
+        """The custom exception handler, or None."""
+        return self._exception_handler
+
+    def set_exception_handler(
+        self, handler: Callable[[Any, dict[str, Any]], object] | None
+    ) -> None:
+        """Route errors nobody awaited to ``handler(loop, context)``; None for the default."""
+        if handler is not None and not callable(handler):
+            raise TypeError(f"A callable object or None is expected, got {handler!r}")
+        self._exception_handler = handler
+
+    def default_exception_handler(self, context: dict[str, Any]) -> None:
+        """Log the error and its context on the ``asyncio`` logger, as asyncio does."""
+        message = context.get("message") or "Unhandled exception in event loop"
+        exception = context.get("exception")
+        exc_info: Any = False
+        if exception is not None:
+            exc_info = (type(exception), exception, exception.__traceback__)
+        lines = [message]
+        for key in sorted(context):
+            if key in {"message", "exception"}:
+                continue
+            value = context[key]
+            if key == "source_traceback":
+                value = "Object created at (most recent call last):\n" + "".join(
+                    traceback.format_list(value)).rstrip()
+            elif key == "handle_traceback":
+                value = "Handle created at (most recent call last):\n" + "".join(
+                    traceback.format_list(value)).rstrip()
+            else:
+                value = repr(value)
+            lines.append(f"{key}: {value}")
+        logger.error("\n".join(lines), exc_info=exc_info)
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        """Report an error that no one will ever await."""
+        handler = self._exception_handler
+        if handler is None:
+            try:
+                self.default_exception_handler(context)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:
+                logger.error("Exception in default exception handler", exc_info=True)
+            return
+        try:
+            handler(self, context)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            try:
+                self.default_exception_handler({
+                    "message": "Unhandled error in exception handler",
+                    "exception": exc,
+                    "context": context,
+                })
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:
+                logger.error("Exception in default exception handler while handling "
+                             "an unexpected error in custom exception handler",
+                             exc_info=True)
+
+    # --- debug mode -------------------------------------------------------------------------
+
+    def get_debug(self) -> bool:
+        """True in debug mode (slow callbacks reported, origins recorded)."""
+        return self._debug
+
+    def set_debug(self, enabled: bool) -> None:
+        """Turn debug mode on or off."""
+        self._debug = enabled
+        if self.is_running():
+            self.call_soon_threadsafe(self._set_coroutine_origin_tracking, enabled)
+
+    def _set_coroutine_origin_tracking(self, enabled: bool) -> None:
+        if bool(enabled) == self._coroutine_origin_tracking:
+            return
+        if enabled:
+            self._old_origin_depth = sys.get_coroutine_origin_tracking_depth()
+            sys.set_coroutine_origin_tracking_depth(10)
+        else:
+            sys.set_coroutine_origin_tracking_depth(self._old_origin_depth)
+        self._coroutine_origin_tracking = bool(enabled)
+
+    # --- async generators -------------------------------------------------------------------
+
+    def _asyncgen_firstiter_hook(self, agen: Any) -> None:
+        # Python calls this when an async generator first runs on our
+        # thread: remember it, so that shutdown_asyncgens can close it.
+        if self._asyncgens_shutdown_called:
+            warnings.warn(
+                f"asynchronous generator {agen!r} was scheduled after "
+                f"loop.shutdown_asyncgens() call", ResourceWarning, source=self)
+        self._asyncgens.add(agen)
+
+    def _asyncgen_finalizer_hook(self, agen: Any) -> None:
+        # Python calls this when an unfinished async generator is garbage
+        # collected; its clean-up code must run on the loop, as a task.
+        self._asyncgens.discard(agen)
+        if not self.is_closed():
+            self.call_soon_threadsafe(self.create_task, agen.aclose())
+
+    async def shutdown_asyncgens(self) -> None:
+        """Close every async generator that is still suspended."""
+        self._asyncgens_shutdown_called = True
+        if not len(self._asyncgens):
+            return
+        closing = list(self._asyncgens)
+        self._asyncgens.clear()
+        closers = [self.create_task(agen.aclose()) for agen in closing]
+        for agen, closer in zip(closing, closers):
+            try:
+                await closer
+            except Exception as exc:
+                self.call_exception_handler({
+                    "message": f"an error occurred during closing of "
+                               f"asynchronous generator {agen!r}",
+                    "exception": exc,
+                    "asyncgen": agen,
+                })
+
+    # --- waking up from another thread --------------------------------------------------------
+
+    def _make_self_pipe(self) -> None:
+        # A socket pair the loop watches: writing one byte to it from any
+        # thread wakes the selector, so the new callback runs promptly.
+        self._ssock, self._csock = socket.socketpair()
+        self._ssock.setblocking(False)
+        self._csock.setblocking(False)
+        self._add_io_handle(self._ssock.fileno(), selectors.EVENT_READ,
+                            Handle(self._read_from_self, (), self, None))
+
+    def _read_from_self(self) -> None:
+        while True:
+            try:
+                if not self._ssock.recv(4096):
+                    break
+            except InterruptedError:
+                continue
+            except BlockingIOError:
+                break
+
+    def _write_to_self(self) -> None:
+        csock = self._csock
+        if csock is None:
+            return
+        try:
+            csock.send(b"\0")
+        except OSError:
+            pass  # the pipe is full: the loop is awake already, or closed
+
+    def _close_self_pipe(self) -> None:
+        self._remove_io_handle(self._ssock.fileno(), selectors.EVENT_READ)
+        self._ssock.close()
+        self._csock.close()
+        self._csock = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} running={self.is_running()} "
+                f"closed={self.is_closed()} debug={self.get_debug()}>")
+
+
+def _stop_loop_of(future: Any) -> None:
+    # run_until_complete's done callback. If the future failed with
+    # SystemExit or KeyboardInterrupt, run_forever is unwinding already.
+    if not future.cancelled():
+        exc = future.exception()
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            return
+    future.get_loop().stop()
+
+
+def describe_callback(callback: Any, args: tuple[Any, ...]) -> str:
+    """``name(arg, ...) at file.py:12``: how asyncio names a callback in messages."""
+    text = _callback_call_text(callback, args, {})
+    source = _callback_source(callback)
+    return f"{text} at {source[0]}:{source[1]}" if source else text
+
+
+def _callback_call_text(callback: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                        suffix: str = "") -> str:
+    if isinstance(callback, functools.partial):
+        suffix = _format_arguments(args, kwargs) + suffix
+        return _callback_call_text(callback.func, callback.args, callback.keywords, suffix)
+    name = getattr(callback, "__qualname__", None) or getattr(callback, "__name__", None)
+    return f"{name or repr(callback)}{_format_arguments(args, kwargs)}{suffix}"
+
+
+def _format_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    items = [reprlib.repr(arg) for arg in args]
+    items += [f"{key}={reprlib.repr(value)}" for key, value in kwargs.items()]
+    return f"({', '.join(items)})"
+
+
+def _callback_source(callback: Any) -> tuple[str, int] | None:
+    callback = inspect.unwrap(callback)
+    if inspect.isfunction(callback):
+        return callback.__code__.co_filename, callback.__code__.co_firstlineno
+    if isinstance(callback, functools.partial):
+        return _callback_source(callback.func)
+    if isinstance(callback, functools.partialmethod):
+        return _callback_source(callback.func)
+    return None

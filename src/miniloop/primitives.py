@@ -1,0 +1,186 @@
+"""sleep and gather: the first tools built from futures and tasks.
+
+``sleep(delay)`` is three lines of idea: make a future, ask the loop to set
+its result after ``delay`` seconds (``call_later``), await the future. The
+task parks on the future; the timer fires; the future's done callback puts
+the task back on the ready queue. ``sleep(0)`` is special: it yields None,
+which tells the task "step me again next turn", and other tasks run
+meanwhile. It is the cheapest way to be polite.
+
+``gather(*aws)`` wraps each awaitable in a task and returns one "outer"
+future that is done when all the children are: its result is their
+results, in the order given. The first failure fails the outer future
+(unless ``return_exceptions=True`` collects failures as results), and
+cancelling the outer future cancels the children.
+
+Read next: ``runners.py`` (``run``: the loop's whole life in one call).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, TypeVar
+
+from miniloop import events
+from miniloop.events import CancelledError, all_tasks, current_task, get_running_loop
+from miniloop.futures import Future, _loop_for_new_future, get_loop
+from miniloop.tasks import Task, ensure_future
+
+T = TypeVar("T")
+
+
+@types.coroutine
+def _yield_once() -> Generator[None, None, None]:
+    # The one bare `yield` in miniloop: the task driving us sees None and
+    # puts itself at the back of the ready queue.
+    yield
+
+
+async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment]
+    """Suspend the calling task for ``delay`` seconds, then return ``result``."""
+    if delay <= 0:
+        await _yield_once()
+        return result
+    if sys.version_info >= (3, 13) and math.isnan(delay):
+        raise ValueError("Invalid delay: NaN (not a number)")
+    loop = get_running_loop()
+    future = loop.create_future()
+    timer = loop.call_later(delay, _set_result_unless_cancelled, future, result)
+    try:
+        return await future  # type: ignore[no-any-return]
+    finally:
+        timer.cancel()  # we may be leaving early, because we were cancelled
+
+
+def _set_result_unless_cancelled(future: Any, result: object) -> None:
+    if not future.cancelled():
+        future.set_result(result)
+
+
+def create_task(
+    coro: Coroutine[Any, Any, T], *, name: object = None, context: Any = None
+) -> Any:
+    """Schedule ``coro`` to run as a task on the running loop."""
+    loop = get_running_loop()
+    if sys.version_info >= (3, 13):
+        if context is None:
+            return loop.create_task(coro, name=name)
+        return loop.create_task(coro, name=name, context=context)
+    task = loop.create_task(coro) if context is None else loop.create_task(coro, context=context)
+    if name is not None:
+        task.set_name(name)
+    return task
+
+
+def coroutine(func: Callable[..., Generator[Any, Any, T]]) -> Callable[..., Any]:
+    """Turn a generator function into a generator-based coroutine function.
+
+    The generator can then ``yield from`` futures and other coroutines
+    (``yield from miniloop.sleep(1)``) and be awaited, gathered or run.
+    This is ``types.coroutine``: it marks the generator's code so that
+    ``await`` accepts it.
+    """
+    return types.coroutine(func)
+
+
+class _GatheringFuture(Future[list[Any]]):
+    """gather's outer future: cancelling it cancels the children instead."""
+
+    __slots__ = ("_children", "_cancel_requested")
+
+    def __init__(self, children: list[Any], *, loop: Any) -> None:
+        super().__init__(loop=loop)
+        self._children = children
+        self._cancel_requested = False
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Cancel every child still running; True if any was."""
+        if self.done():
+            return False
+        cancelled_any = False
+        for child in self._children:
+            if child.cancel(msg=msg):
+                cancelled_any = True
+        if cancelled_any:
+            # Even with return_exceptions=True, the outer future ends up
+            # raising CancelledError once the children are done.
+            self._cancel_requested = True
+        return cancelled_any
+
+
+def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list[Any]]:
+    """Run awaitables concurrently; a future of their results, in order."""
+    if not aws:
+        outer = _loop_for_new_future().create_future()
+        outer.set_result([])
+        return outer  # type: ignore[no-any-return]
+
+    children: list[Any] = []
+    futures_of: dict[Any, Any] = {}  # the same awaitable twice runs once
+    finished_early: list[Any] = []
+    total = finished = 0
+    loop = None
+    outer: _GatheringFuture | None = None
+
+    def child_done(child: Any) -> None:
+        nonlocal finished
+        finished += 1
+        if outer is None or outer.done():
+            if not child.cancelled():
+                child.exception()  # mark it retrieved: the outer future took over
+            return
+        if not return_exceptions:
+            if child.cancelled():
+                outer.set_exception(child._make_cancelled_error())
+                return
+            exc = child.exception()
+            if exc is not None:
+                outer.set_exception(exc)
+                return
+        if finished == total:
+            results = [_outcome(each) for each in children]
+            if outer._cancel_requested:
+                # asyncio raises the cancellation of the *last* child here
+                # (whichever child finished last): so do we.
+                outer.set_exception(children[-1]._make_cancelled_error())
+            else:
+                outer.set_result(results)
+
+    for aw in aws:
+        if aw in futures_of:
+            children.append(futures_of[aw])
+            continue
+        child = ensure_future(aw, loop=loop)
+        if loop is None:
+            loop = get_loop(child)
+        if child is not aw:
+            child._log_destroy_pending = False  # we made it; we watch it
+        total += 1
+        futures_of[aw] = child
+        if sys.version_info >= (3, 12) and child.done():
+            finished_early.append(child)  # e.g. an eager task that already returned
+        else:
+            child.add_done_callback(child_done)
+        children.append(child)
+
+    outer = _GatheringFuture(children, loop=loop)
+    for child in finished_early:
+        child_done(child)
+    return outer
+
+
+def _outcome(child: Any) -> Any:
+    """A finished child's result, exception, or CancelledError as a value."""
+    if child.cancelled():
+        return CancelledError("" if child._cancel_message is None else child._cancel_message)
+    exc = child.exception()
+    return child.result() if exc is None else exc
+
+
+__all__ = [
+    "sleep", "gather", "create_task", "ensure_future", "coroutine",
+    "current_task", "all_tasks", "get_running_loop", "Task", "events",
+]

@@ -1,0 +1,351 @@
+"""Tasks: how a coroutine is driven.
+
+A coroutine cannot run itself. Something has to call ``coro.send(None)``,
+look at what comes out, and call ``send`` again when the time is right. That
+something is a Task, and one call to ``Task._step`` is one slice of the
+coroutine's life, from where it last paused to its next ``yield``:
+
+    it yielded None       -> it only wants to let others run: step again next turn
+    it yielded a Future   -> park: step again once that future is done
+    StopIteration(value)  -> the coroutine returned: the task's result is value
+    it raised             -> the task's exception is what it raised
+
+Every ``await`` chain ends in such a yield: ``Future.__await__`` yields the
+future, and ``sleep(0)`` yields None. Nothing else ever reaches the task.
+
+Cancellation is just as plain: ``task.cancel()`` arranges for the next step
+to be ``coro.throw(CancelledError())`` instead of ``coro.send(None)``. The
+coroutine can catch it, clean up, even carry on; ``cancelling()`` and
+``uncancel()`` count the requests so that timeouts and task groups can tell
+their own cancellations from someone else's.
+
+A Task is also a Future (for its coroutine's outcome), so tasks can await
+tasks. And a Task is its own entry in the loop's ready queue: the loop calls
+``task._run()`` exactly as it calls ``handle._run()`` for a callback.
+
+Read next: ``loop.py`` if you have not yet, then ``primitives.py``, where
+sleep and gather are made of futures and tasks.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import itertools
+import sys
+import types
+from collections.abc import Coroutine, Generator
+from typing import Any, TextIO, TypeVar
+
+from miniloop import events, stacks
+from miniloop.events import CancelledError, enter_task, leave_task
+from miniloop.futures import (
+    CANCELLED, FINISHED, PENDING, Future, _loop_for_new_future, get_loop, isfuture,
+)
+
+T = TypeVar("T")
+
+_next_task_number = itertools.count(1).__next__
+
+
+def iscoroutine(obj: object) -> bool:
+    """True for what a Task can drive: ``async def`` coroutines and
+    generator-based coroutines (made with ``types.coroutine``)."""
+    if type(obj) is types.CoroutineType or isinstance(obj, Coroutine):
+        return True
+    return isinstance(obj, types.GeneratorType) and bool(
+        obj.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE
+    )
+
+
+class Task(Future[T]):
+    """A coroutine wrapped in a Future, stepped by the loop."""
+
+    __slots__ = (
+        "_coro", "_context", "_name", "_fut_waiter", "_must_cancel",
+        "_num_cancels_requested", "_log_destroy_pending", "_step_exc",
+    )
+
+    def __init__(
+        self,
+        coro: Coroutine[Any, Any, T] | Generator[Any, Any, T],
+        *,
+        loop: Any = None,
+        name: object = None,
+        context: contextvars.Context | None = None,
+        eager_start: bool = False,
+    ) -> None:
+        super().__init__(loop=loop)
+        if not getattr(self._loop, "_runs_miniloop_tasks", False):
+            raise TypeError(f"a miniloop Task needs a miniloop loop, got {self._loop!r}")
+        self._log_destroy_pending = False  # until the task is really alive
+        if not iscoroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        self._coro = coro
+        # Named lazily: formatting "Task-17" for every task costs time that
+        # only code calling get_name() should pay.
+        self._name: str | int = _next_task_number() if name is None else str(name)
+        self._context = contextvars.copy_context() if context is None else context
+        self._fut_waiter: Any = None
+        self._must_cancel = False
+        self._num_cancels_requested = 0
+        self._step_exc: BaseException | None = None
+        self._log_destroy_pending = True
+        if eager_start and self._loop.is_running():
+            self._eager_start()
+        else:
+            self._loop._ready.append(self)  # first step: next turn of the loop
+            events.register_task(self)
+
+    # --- stepping: the heart of it --------------------------------------------
+
+    def _run(self) -> None:
+        """Called by the loop when this task comes up in the ready queue."""
+        waiter = self._fut_waiter
+        exc = self._step_exc
+        if waiter is not None:
+            # Woken because the future we parked on is done. Its exception,
+            # if any, is thrown into the coroutine; a result is fetched by
+            # the coroutine itself (Future.__await__ returns it).
+            if waiter._state is not FINISHED or waiter._exception is not None:
+                exc = _exception_of(waiter)
+        elif exc is not None:
+            self._step_exc = None
+        self._context.run(self._step, exc)
+
+    def _wakeup(self, future: Any) -> None:
+        # The done callback we give to futures that are not miniloop's (an
+        # asyncio.Future, say). It already runs in our context.
+        self._step(_exception_of(future))
+
+    def _step(self, exc: BaseException | None = None) -> None:
+        if self._state is not PENDING:
+            raise events.InvalidStateError(f"_step(): already done: {self!r}, {exc!r}")
+        if self._must_cancel:
+            if not isinstance(exc, CancelledError):
+                exc = self._make_cancelled_error()
+            self._must_cancel = False
+        self._fut_waiter = None
+        loop = self._loop
+        enter_task(loop, self)
+        try:
+            self._step_coroutine(exc)
+        finally:
+            leave_task(loop, self)
+
+    def _step_coroutine(self, exc: BaseException | None) -> None:
+        """Run the coroutine to its next yield and act on what it gave back."""
+        try:
+            if exc is None:
+                result = self._coro.send(None)
+            else:
+                result = self._coro.throw(exc)
+        except StopIteration as returned:
+            if self._must_cancel:
+                # cancel() was called during this very step, which ended in
+                # a return: the request still wins.
+                self._must_cancel = False
+                Future.cancel(self, msg=self._cancel_message)
+            else:
+                Future.set_result(self, returned.value)
+        except CancelledError as cancelled:
+            self._cancelled_exc = cancelled  # awaiters re-raise this very one
+            Future.cancel(self)
+        except (KeyboardInterrupt, SystemExit) as fatal:
+            Future.set_exception(self, fatal)
+            raise
+        except BaseException as failure:
+            Future.set_exception(self, failure)
+        else:
+            if result is None:
+                self._loop._ready.append(self)  # a bare yield: again next turn
+            else:
+                self._park_on(result)
+
+    def _park_on(self, result: Any) -> None:
+        """The coroutine yielded ``result``: wait for it if it is a future."""
+        blocking = getattr(result, "_asyncio_future_blocking", None)
+        if blocking is None:
+            problem = _bad_yield(self, result)
+        elif get_loop(result) is not self._loop:
+            problem = RuntimeError(
+                f"Task {self!r} got Future {result!r} attached to a different loop"
+            )
+        elif not blocking:
+            problem = RuntimeError(
+                f"yield was used instead of yield from in task {self!r} with {result!r}"
+            )
+        elif result is self:
+            problem = RuntimeError(f"Task cannot await on itself: {self!r}")
+        else:
+            result._asyncio_future_blocking = False
+            if isinstance(result, Future) and result._state is PENDING:
+                result._callbacks.append((self, None))  # see Future._schedule_callbacks
+            else:
+                result.add_done_callback(self._wakeup, context=self._context)
+            self._fut_waiter = result
+            if self._must_cancel and result.cancel(msg=self._cancel_message):
+                self._must_cancel = False
+            return
+        # Not something we can wait for: throw an error into the coroutine
+        # on the next turn, so that it sees where it went wrong.
+        self._step_exc = problem
+        self._loop._ready.append(self)
+
+    if sys.version_info >= (3, 12):
+
+        def _eager_start(self) -> None:
+            """Run the first step right now, inside the creator's step."""
+            loop = self._loop
+            previous = events.swap_current_task(loop, self)
+            try:
+                events.register_eager_task(self)
+                try:
+                    self._context.run(self._eager_first_step)
+                finally:
+                    events.unregister_eager_task(self)
+            finally:
+                events.swap_current_task(loop, previous)
+                if not self.done():
+                    events.register_task(self)
+
+        def _eager_first_step(self) -> None:
+            self._step_coroutine(None)
+
+    else:
+
+        def _eager_start(self) -> None:  # pragma: no cover - 3.12+ only
+            raise RuntimeError("eager tasks need Python 3.12 or later")
+
+    # --- cancellation ------------------------------------------------------------
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Ask the task to stop: CancelledError is thrown into it at its next step."""
+        self._log_tb = False
+        if self._state is not PENDING:
+            return False
+        self._num_cancels_requested += 1
+        waiter = self._fut_waiter
+        if waiter is not None and waiter.cancel(msg=msg):
+            # Cancelling what we wait on wakes us with CancelledError. Keep
+            # the waiter: if it is a task that refuses, we may cancel it again.
+            return True
+        self._must_cancel = True
+        self._cancel_message = msg
+        return True
+
+    def cancelling(self) -> int:
+        """How many cancellation requests are pending (cancel() minus uncancel())."""
+        return self._num_cancels_requested
+
+    def uncancel(self) -> int:
+        """Take back one cancellation request; return how many remain."""
+        if self._num_cancels_requested > 0:
+            self._num_cancels_requested -= 1
+            if sys.version_info >= (3, 13) and self._num_cancels_requested == 0:
+                self._must_cancel = False
+        return self._num_cancels_requested
+
+    # --- the rest of asyncio's Task interface ----------------------------------------
+
+    def get_coro(self) -> Any:
+        """The coroutine this task drives."""
+        return self._coro
+
+    def get_context(self) -> contextvars.Context:
+        """The context every step of this task runs in."""
+        return self._context
+
+    def get_name(self) -> str:
+        """The task's name (``Task-N`` unless one was given)."""
+        name = self._name
+        if isinstance(name, int):
+            name = self._name = f"Task-{name}"
+        return name
+
+    def set_name(self, value: object) -> None:
+        """Rename the task."""
+        self._name = str(value)
+
+    def set_result(self, result: Any) -> None:
+        """Refused: a task's result is what its coroutine returns."""
+        raise RuntimeError("Task does not support set_result operation")
+
+    def set_exception(self, exception: Any) -> None:
+        """Refused: a task's exception is what its coroutine raises."""
+        raise RuntimeError("Task does not support set_exception operation")
+
+    def get_stack(self, *, limit: int | None = None) -> list[types.FrameType]:
+        """The frames of the suspended coroutine (or of the traceback, if it failed)."""
+        return stacks.task_stack(self, limit)
+
+    def print_stack(self, *, limit: int | None = None, file: TextIO | None = None) -> None:
+        """Print the task's stack or traceback, like asyncio does."""
+        stacks.print_task_stack(self, limit, file)
+
+    def _repr_info(self) -> list[str]:
+        info = super()._repr_info()
+        if self._num_cancels_requested and self._state is PENDING:
+            info[0] = "cancelling"
+        info.insert(1, f"name={self.get_name()!r}")
+        info.insert(2, f"coro=<{stacks.format_coroutine(self._coro)}>")
+        if self._fut_waiter is not None:
+            info.insert(3, f"wait_for={self._fut_waiter!r}")
+        return info
+
+    def __del__(self) -> None:
+        if self._state is PENDING and self._log_destroy_pending:
+            context: dict[str, Any] = {
+                "task": self,
+                "message": "Task was destroyed but it is pending!",
+            }
+            if self._source_traceback:
+                context["source_traceback"] = self._source_traceback
+            self._loop.call_exception_handler(context)
+        super().__del__()
+
+
+def ensure_future(obj: Any, *, loop: Any = None) -> Any:
+    """A future for ``obj``: a future as is, a coroutine or awaitable as a new task."""
+    if isfuture(obj):
+        if loop is not None and loop is not get_loop(obj):
+            raise ValueError("The future belongs to a different loop than "
+                             "the one specified as the loop argument")
+        return obj
+    owned = True  # a coroutine we were handed: close it if we cannot run it
+    if not iscoroutine(obj):
+        if not inspect.isawaitable(obj):
+            raise TypeError("An asyncio.Future, a coroutine or an awaitable is required")
+        obj, owned = _await_it(obj), False
+    if loop is None:
+        loop = _loop_for_new_future()
+    try:
+        return loop.create_task(obj)
+    except RuntimeError:
+        if owned:
+            obj.close()
+        raise
+
+
+async def _await_it(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _exception_of(future: Any) -> BaseException | None:
+    """What awaiting a done ``future`` would raise (None if it would return)."""
+    try:
+        future.result()
+    except BaseException as exc:  # a cancellation is also delivered this way
+        return exc
+    return None
+
+
+def _bad_yield(task: Task[Any], result: object) -> RuntimeError:
+    if inspect.isgenerator(result):
+        return RuntimeError(
+            f"yield was used instead of yield from for generator in task {task!r} with {result!r}"
+        )
+    return RuntimeError(f"Task got bad yield: {result!r}")
+
+
+__all__ = ["Task", "ensure_future", "iscoroutine", "CANCELLED", "FINISHED", "PENDING"]
