@@ -20,7 +20,7 @@ Read next: ``__main__.py``, the command line that puts the policy in place.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from miniloop import events
 from miniloop.clock import Clock
@@ -28,8 +28,16 @@ from miniloop.io import IOMixin
 from miniloop.loop import CoreLoop
 from miniloop.threads import ExecutorMixin
 
+if TYPE_CHECKING:
+    # typeshed describes AbstractEventLoop in terms of asyncio's own Handle
+    # and Future classes; ours are look-alikes, not subclasses. To the type
+    # checker, the interface is therefore just "object".
+    _AsyncioLoopInterface = object
+else:
+    _AsyncioLoopInterface = asyncio.AbstractEventLoop
 
-class Loop(IOMixin, ExecutorMixin, CoreLoop, asyncio.AbstractEventLoop):
+
+class Loop(IOMixin, ExecutorMixin, CoreLoop, _AsyncioLoopInterface):
     """miniloop's event loop: the core loop plus threads and IO, asyncio-compatible.
 
     Use it directly (``loop = miniloop.Loop(); loop.run_until_complete(...)``),

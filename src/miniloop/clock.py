@@ -89,7 +89,7 @@ class VirtualClock:
     work running in other threads that could call back into the loop.
     """
 
-    __slots__ = ("_now", "_loop")
+    __slots__ = ("_loop", "_now")
 
     def __init__(self, start: float = 0.0) -> None:
         if not start >= 0:

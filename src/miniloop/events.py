@@ -22,14 +22,15 @@ import asyncio
 import asyncio.events as _aio_events
 import asyncio.tasks as _aio_tasks
 import sys
+from collections.abc import Callable
 from typing import Any
 
 # --- the running loop -------------------------------------------------------
 
 # asyncio contract: the per-thread "running loop" slot is asyncio's, so that
 # asyncio.get_running_loop() and miniloop.get_running_loop() always agree.
-_get_running_loop = _aio_events._get_running_loop
-_set_running_loop = _aio_events._set_running_loop
+_get_running_loop: Callable[[], Any] = _aio_events._get_running_loop
+_set_running_loop: Callable[[Any], None] = _aio_events._set_running_loop
 
 
 def get_running_loop() -> Any:
@@ -67,37 +68,50 @@ def new_event_loop(**options: Any) -> Any:
 # asyncio contract: a task announces itself before each step and withdraws
 # after it, so that asyncio.current_task() finds it. The C versions raise
 # RuntimeError if two tasks overlap on one loop, which is a useful check.
-enter_task = _aio_tasks._enter_task
-leave_task = _aio_tasks._leave_task
+enter_task: Callable[[Any, Any], None] = _aio_tasks._enter_task
+leave_task: Callable[[Any, Any], None] = _aio_tasks._leave_task
 
 # asyncio contract: every task is put in asyncio's registry of live tasks
 # (a WeakSet, so finished tasks fall out on their own). asyncio.all_tasks()
 # and asyncio.Runner's final clean-up read it.
-register_task = _aio_tasks._register_task
+register_task: Callable[[Any], None] = _aio_tasks._register_task
 
 if sys.version_info >= (3, 12):
     # asyncio contract (3.12+): an eagerly started task is the current task
     # while it runs inside its creator's step; swapping saves the creator.
-    swap_current_task = _aio_tasks._swap_current_task
-    register_eager_task = _aio_tasks._register_eager_task
-    unregister_eager_task = _aio_tasks._unregister_eager_task
+    swap_current_task: Callable[[Any, Any], Any] = _aio_tasks._swap_current_task
+    register_eager_task: Callable[[Any], None] = _aio_tasks._register_eager_task
+    unregister_eager_task: Callable[[Any], None] = _aio_tasks._unregister_eager_task
+
+
+# asyncio contract: where asyncio keeps the current task of each loop, and its
+# registries of live tasks (WeakSets, plus a plain set of eager tasks).
+_current_tasks: dict[Any, Any] = vars(_aio_tasks)["_current_tasks"]
+if sys.version_info >= (3, 12):
+    _task_registries: tuple[Any, ...] = (
+        vars(_aio_tasks)["_scheduled_tasks"], vars(_aio_tasks)["_eager_tasks"])
+else:
+    _task_registries = (vars(_aio_tasks)["_all_tasks"],)
 
 
 def current_task(loop: Any = None) -> Any:
     """Return the task whose step is running on ``loop`` (default: this thread's)."""
     if loop is None:
         loop = get_running_loop()
-    return _aio_tasks._current_tasks.get(loop)
+    return _current_tasks.get(loop)
 
 
 def all_tasks(loop: Any = None) -> set[Any]:
     """Return the set of not-yet-finished tasks of ``loop`` (default: running)."""
     if loop is None:
         loop = get_running_loop()
-    if sys.version_info >= (3, 12):
-        live = [*_aio_tasks._scheduled_tasks, *_aio_tasks._eager_tasks]
-    else:
-        live = list(_aio_tasks._all_tasks)
+    for _attempt in range(1000):
+        try:
+            # Another thread may add a task while we copy: then copy again.
+            live = [task for registry in _task_registries for task in registry]
+            break
+        except RuntimeError:
+            continue
     return {task for task in live if task.get_loop() is loop and not task.done()}
 
 

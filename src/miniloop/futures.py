@@ -57,9 +57,18 @@ class Future(Generic[T]):
     """A result that will be available later; awaitable, asyncio-compatible."""
 
     __slots__ = (
-        "_loop", "_state", "_result", "_exception", "_exception_tb",
-        "_callbacks", "_cancel_message", "_cancelled_exc", "_log_tb",
-        "_asyncio_future_blocking", "_source_traceback", "__weakref__",
+        "__weakref__",
+        "_asyncio_future_blocking",
+        "_callbacks",
+        "_cancel_message",
+        "_cancelled_exc",
+        "_exception",
+        "_exception_tb",
+        "_log_tb",
+        "_loop",
+        "_result",
+        "_source_traceback",
+        "_state",
     )
 
     # asyncio contract: ``_asyncio_future_blocking`` is how asyncio (and we)

@@ -66,8 +66,15 @@ _SLOW_CALLBACK_DURATION = 0.1
 class Handle:
     """A callback with its arguments and context, waiting to be run."""
 
-    __slots__ = ("_callback", "_args", "_context", "_loop", "_cancelled",
-                 "_source_traceback", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_args",
+        "_callback",
+        "_cancelled",
+        "_context",
+        "_loop",
+        "_source_traceback",
+    )
 
     def __init__(
         self,
@@ -138,7 +145,7 @@ def _cancelled_callback() -> None:  # pragma: no cover - never called
 class TimerHandle(Handle):
     """A Handle with a time: the loop runs it at ``when()``."""
 
-    __slots__ = ("_when", "_scheduled")
+    __slots__ = ("_scheduled", "_when")
 
     def __init__(
         self,
@@ -614,7 +621,7 @@ class CoreLoop:
         if self._asyncgens_shutdown_called:
             warnings.warn(
                 f"asynchronous generator {agen!r} was scheduled after "
-                f"loop.shutdown_asyncgens() call", ResourceWarning, source=self)
+                f"loop.shutdown_asyncgens() call", ResourceWarning, stacklevel=2, source=self)
         self._asyncgens.add(agen)
 
     def _asyncgen_finalizer_hook(self, agen: Any) -> None:
@@ -632,7 +639,7 @@ class CoreLoop:
         closing = list(self._asyncgens)
         self._asyncgens.clear()
         closers = [self.create_task(agen.aclose()) for agen in closing]
-        for agen, closer in zip(closing, closers):
+        for agen, closer in zip(closing, closers, strict=True):
             try:
                 await closer
             except Exception as exc:

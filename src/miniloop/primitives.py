@@ -89,7 +89,7 @@ def coroutine(func: Callable[..., Generator[Any, Any, T]]) -> Callable[..., Any]
 class _GatheringFuture(Future[list[Any]]):
     """gather's outer future: cancelling it cancels the children instead."""
 
-    __slots__ = ("_children", "_cancel_requested")
+    __slots__ = ("_cancel_requested", "_children")
 
     def __init__(self, children: list[Any], *, loop: Any) -> None:
         super().__init__(loop=loop)
@@ -114,9 +114,9 @@ class _GatheringFuture(Future[list[Any]]):
 def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list[Any]]:
     """Run awaitables concurrently; a future of their results, in order."""
     if not aws:
-        outer = _loop_for_new_future().create_future()
-        outer.set_result([])
-        return outer  # type: ignore[no-any-return]
+        nothing: Future[list[Any]] = _loop_for_new_future().create_future()
+        nothing.set_result([])
+        return nothing
 
     children: list[Any] = []
     futures_of: dict[Any, Any] = {}  # the same awaitable twice runs once
@@ -181,6 +181,14 @@ def _outcome(child: Any) -> Any:
 
 
 __all__ = [
-    "sleep", "gather", "create_task", "ensure_future", "coroutine",
-    "current_task", "all_tasks", "get_running_loop", "Task", "events",
+    "Task",
+    "all_tasks",
+    "coroutine",
+    "create_task",
+    "current_task",
+    "ensure_future",
+    "events",
+    "gather",
+    "get_running_loop",
+    "sleep",
 ]

@@ -31,7 +31,7 @@ def coroutine_frame(coro: Any) -> types.FrameType | None:
 
 def await_chain(coro: Any) -> list[Any]:
     """The coroutine and everything it is (transitively) suspended in."""
-    chain = []
+    chain: list[Any] = []
     while coro is not None and len(chain) < 1000:
         chain.append(coro)
         coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)

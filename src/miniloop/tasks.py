@@ -40,7 +40,13 @@ from typing import Any, TextIO, TypeVar
 from miniloop import events, stacks
 from miniloop.events import CancelledError, enter_task, leave_task
 from miniloop.futures import (
-    CANCELLED, FINISHED, PENDING, Future, _loop_for_new_future, get_loop, isfuture,
+    CANCELLED,
+    FINISHED,
+    PENDING,
+    Future,
+    _loop_for_new_future,
+    get_loop,
+    isfuture,
 )
 
 T = TypeVar("T")
@@ -62,8 +68,14 @@ class Task(Future[T]):
     """A coroutine wrapped in a Future, stepped by the loop."""
 
     __slots__ = (
-        "_coro", "_context", "_name", "_fut_waiter", "_must_cancel",
-        "_num_cancels_requested", "_log_destroy_pending", "_step_exc",
+        "_context",
+        "_coro",
+        "_fut_waiter",
+        "_log_destroy_pending",
+        "_must_cancel",
+        "_name",
+        "_num_cancels_requested",
+        "_step_exc",
     )
 
     def __init__(
@@ -348,4 +360,4 @@ def _bad_yield(task: Task[Any], result: object) -> RuntimeError:
     return RuntimeError(f"Task got bad yield: {result!r}")
 
 
-__all__ = ["Task", "ensure_future", "iscoroutine", "CANCELLED", "FINISHED", "PENDING"]
+__all__ = ["CANCELLED", "FINISHED", "PENDING", "Task", "ensure_future", "iscoroutine"]

@@ -159,7 +159,9 @@ def wrap_future(future: Any, *, loop: Any = None) -> Any:
     return mirror
 
 
-def run_coroutine_threadsafe(coro: Coroutine[Any, Any, T], loop: Any) -> concurrent.futures.Future[T]:
+def run_coroutine_threadsafe(
+    coro: Coroutine[Any, Any, T], loop: Any
+) -> concurrent.futures.Future[T]:
     """From another thread: run ``coro`` on ``loop``; a thread-world future of its result."""
     if not iscoroutine(coro):
         raise TypeError("A coroutine object is required")
@@ -197,7 +199,8 @@ def chain_future(source: Any, destination: Any) -> None:
             source_loop.call_soon_threadsafe(source.cancel)
 
     def on_source_done(src: Any) -> None:
-        if destination.cancelled() and destination_loop is not None and destination_loop.is_closed():
+        closed = destination_loop is not None and destination_loop.is_closed()
+        if destination.cancelled() and closed:
             return
         if destination_loop is None or destination_loop is source_loop:
             _copy_state(src, destination)
