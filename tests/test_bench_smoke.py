@@ -1,0 +1,37 @@
+"""The benchmark suite runs end to end (tiny sizes; no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_workload_runs_on_miniloop_and_asyncio() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--runtimes", "miniloop",
+         "miniloop-asyncio", "asyncio", "floor"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout
+    for workload in ("switch", "spawn", "timers", "queue", "echo", "memory", "http"):
+        assert f"| {workload} |" in table, table
+    # Every asyncio-style workload produced a number for miniloop-asyncio.
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "x)" in line]
+    assert len(rows) >= 7, table
+
+
+def test_one_workload_prints_one_json_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.workloads", "switch", "miniloop", "--scale", "0.001"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    result = json.loads(done.stdout)
+    assert result["workload"] == "switch" and result["runtime"] == "miniloop"
+    assert result["value"] > 0 and result["unit"] == "switches/s"
