@@ -31,16 +31,22 @@ from miniloop.futures import Future, isfuture
 from miniloop.loop import CoreLoop, Handle, TimerHandle
 from miniloop.primitives import coroutine, create_task, gather, sleep
 from miniloop.runners import Runner, run
+from miniloop.shielding import shield
+from miniloop.taskgroups import TaskGroup
 from miniloop.tasks import Task, ensure_future, iscoroutine
 from miniloop.threads import run_coroutine_threadsafe, to_thread, wrap_future
+from miniloop.timeouts import Timeout, timeout, timeout_at, wait_for
+from miniloop.waiting import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, as_completed, wait
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CancelledError", "CoreLoop", "EventLoopPolicy", "Future", "Handle",
-    "InvalidStateError", "Loop", "RealClock", "Runner", "Task", "TimeoutError",
-    "TimerHandle", "VirtualClock", "all_tasks", "coroutine", "create_task",
+    "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CancelledError", "CoreLoop",
+    "EventLoopPolicy", "Future", "Handle", "InvalidStateError", "Loop", "RealClock",
+    "Runner", "Task", "TaskGroup", "Timeout", "TimeoutError", "TimerHandle",
+    "VirtualClock", "all_tasks", "as_completed", "coroutine", "create_task",
     "current_task", "ensure_future", "gather", "get_running_loop", "iscoroutine",
-    "isfuture", "new_event_loop", "run", "run_coroutine_threadsafe", "sleep",
-    "to_thread", "use_miniloop", "wrap_future",
+    "isfuture", "new_event_loop", "run", "run_coroutine_threadsafe", "shield", "sleep",
+    "timeout", "timeout_at", "to_thread", "use_miniloop", "wait", "wait_for",
+    "wrap_future",
 ]
