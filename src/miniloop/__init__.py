@@ -16,6 +16,8 @@ the IO wing (``io/``), the asyncio bridge and the tools (trace, CLI).
 
 from __future__ import annotations
 
+import sys
+
 from miniloop.bridge import EventLoopPolicy, Loop, use_miniloop
 from miniloop.clock import RealClock, VirtualClock
 from miniloop.events import (
@@ -30,8 +32,18 @@ from miniloop.events import (
 from miniloop.futures import Future, isfuture
 from miniloop.loop import CoreLoop, Handle, TimerHandle
 from miniloop.primitives import coroutine, create_task, gather, sleep
+from miniloop.queues import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
 from miniloop.runners import Runner, run
 from miniloop.shielding import shield
+from miniloop.sync import (
+    Barrier,
+    BoundedSemaphore,
+    BrokenBarrierError,
+    Condition,
+    Event,
+    Lock,
+    Semaphore,
+)
 from miniloop.taskgroups import TaskGroup
 from miniloop.tasks import Task, ensure_future, iscoroutine
 from miniloop.threads import run_coroutine_threadsafe, to_thread, wrap_future
@@ -50,3 +62,11 @@ __all__ = [
     "timeout", "timeout_at", "to_thread", "use_miniloop", "wait", "wait_for",
     "wrap_future",
 ]
+__all__ += [
+    "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event",
+    "LifoQueue", "Lock", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "Semaphore",
+]
+if sys.version_info >= (3, 13):
+    from miniloop.queues import QueueShutDown
+
+    __all__ += ["QueueShutDown"]
