@@ -1,0 +1,447 @@
+"""The command line: run any Python program on miniloop.
+
+    python -m miniloop [OPTIONS] TARGET [ARGS...]
+
+TARGET is a module name (``demos.countasync``) or a path to a ``.py`` file.
+It runs as ``__main__``, the way ``python -m TARGET ARGS`` or
+``python TARGET ARGS`` would run it: ``sys.argv`` is ``[its file, *ARGS]``,
+and the current directory (for a module) or the file's directory (for a
+path) comes first on ``sys.path``. The one difference is what happens
+before it starts:
+
+* miniloop's event-loop policy is installed (``miniloop.use_miniloop()``),
+  so ``asyncio.run``, ``asyncio.Runner`` and ``asyncio.new_event_loop``
+  make miniloop loops: an unmodified asyncio program runs on miniloop;
+* the backend-neutral names of ``compat`` (``from compat import run,
+  sleep``) resolve to miniloop's own primitives, because compat sees that
+  policy.
+
+The exit status is the program's. Problems with the command line itself (a
+target that cannot be found, an unknown option) are reported in one line,
+``miniloop: error: ...``, with status 2.
+
+Options come before TARGET; everything after TARGET belongs to the program,
+so ``python -m miniloop demos.chained --help`` shows the demo's help.
+
+Read next: ``compat/__init__.py``, the names the demos import, and
+``compat/__main__.py``, which runs one program on both backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import contextlib
+import importlib.util
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Literal, NoReturn, TypeVar
+
+import miniloop
+
+USAGE = "python -m miniloop [OPTIONS] TARGET [ARGS...]"
+
+# The exit status of a command line that could not be understood, as for
+# argparse and python itself.
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A problem with the command line itself: reported in one line, status 2."""
+
+
+# --- the options ---------------------------------------------------------------
+#
+# Every option is one row of OPTIONS. A row names its flags, says whether it
+# takes a value, and has an ``apply`` function that records its effect in
+# RunSettings. The parser, the --help text, and the splitting of OPTIONS from
+# TARGET are all built from the table, so adding an option is adding a row.
+# For example, the planned tracing and time options fit like this:
+#
+#     Option(("--virtual-time",), "sleep in simulated time (instant runs)",
+#            lambda settings, _: setattr(settings, "clock_factory", VirtualClock)),
+#     Option(("--trace-html",), "write the run's timeline to FILE",
+#            lambda settings, path: settings.around_run.append(
+#                lambda: trace.recording(html=path)),
+#            metavar="FILE"),
+#
+# ``clock_factory`` reaches every loop the program makes (through the policy);
+# ``around_run`` holds context managers entered, in order, just before the
+# target starts and left just after it ends (a tracer starts recording, then
+# writes its report). --trace and --step follow the same pattern.
+
+
+@dataclass
+class RunSettings:
+    """What the options ask for; read when the target is about to run."""
+
+    clock_factory: Callable[[], Any] | None = None
+    around_run: list[Callable[[], AbstractContextManager[object]]] = field(default_factory=list)
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+@dataclass(frozen=True)
+class Option(Generic[SettingsT]):
+    """One command-line option: its flags, its help, and what it changes.
+
+    ``apply(settings, value)`` records the option's effect; ``value`` is
+    True for a switch, the string given for an option that takes a value.
+    """
+
+    flags: tuple[str, ...]
+    help: str
+    apply: Callable[[SettingsT, Any], None]
+    metavar: str | None = None  # None: a switch; otherwise it takes one value
+
+    @property
+    def dest(self) -> str:
+        """The attribute argparse stores the option's value under."""
+        return self.flags[-1].lstrip("-").replace("-", "_")
+
+
+def _version(version: str) -> str:
+    return f"miniloop {version} (Python {sys.version.split()[0]})"
+
+
+OPTIONS: list[Option[RunSettings]] = []
+
+
+# --- the parser ------------------------------------------------------------------
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but errors become UsageError instead of usage text plus exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser(
+    options: Sequence[Option[Any]], *, prog: str, usage: str, description: str, epilog: str,
+    version: str | None = None,
+) -> argparse.ArgumentParser:
+    """An argparse parser for ``options`` (TARGET and ARGS appear for --help only)."""
+    parser = _OneLineErrorParser(
+        prog=prog, usage=usage, description=description, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        # Abbreviations would make "which tokens are ours" depend on spelling.
+        allow_abbrev=False,
+    )
+    parser.add_argument("target", nargs="?", metavar="TARGET",
+                        help="a module name (demos.countasync) or a path to a .py file")
+    parser.add_argument("args", nargs="*", metavar="ARGS",
+                        help="passed to the program as sys.argv[1:]")
+    if version is not None:
+        parser.add_argument("--version", action="version", version=version)
+    for option in options:
+        if option.metavar is None:
+            parser.add_argument(*option.flags, dest=option.dest, action="store_true",
+                                help=option.help)
+        else:
+            parser.add_argument(*option.flags, dest=option.dest, metavar=option.metavar,
+                                help=option.help)
+    return parser
+
+
+def split_command_line(
+    argv: Sequence[str], valued_flags: set[str]
+) -> tuple[list[str], str | None, list[str]]:
+    """Split ``argv`` into (our options, TARGET, the program's ARGS).
+
+    The first token that is not an option (or the token after ``--``) is
+    TARGET; whatever follows it is the program's, even if it looks like
+    one of our options.
+    """
+    ours: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            index += 1
+            break
+        if token == "-" or not token.startswith("-"):
+            break
+        ours.append(token)
+        if token in valued_flags and index + 1 < len(argv):
+            ours.append(argv[index + 1])  # "--trace-html FILE": FILE is ours too
+            index += 1
+        index += 1
+    if index >= len(argv):
+        return ours, None, []
+    return ours, argv[index], list(argv[index + 1:])
+
+
+def parse_command_line(
+    parser: argparse.ArgumentParser, options: Sequence[Option[Any]], argv: Sequence[str]
+) -> tuple[argparse.Namespace, str | None, list[str]]:
+    """Parse our options (argparse) and split off TARGET and its ARGS."""
+    valued = {flag for option in options if option.metavar is not None for flag in option.flags}
+    ours, target, args = split_command_line(argv, valued)
+    namespace = parser.parse_args(ours)
+    return namespace, target, args
+
+
+def apply_options(
+    options: Sequence[Option[SettingsT]], namespace: argparse.Namespace, settings: SettingsT
+) -> SettingsT:
+    """Let every option that was given record its effect in ``settings``."""
+    for option in options:
+        value = getattr(namespace, option.dest)
+        if value not in (None, False):
+            option.apply(settings, value)
+    return settings
+
+
+# --- finding the target ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A program to run: a module (run like ``python -m``) or a file path."""
+
+    kind: Literal["module", "path"]
+    name: str  # the module name, or the path as given
+
+    @property
+    def python_command(self) -> list[str]:
+        """How plain python runs it: ``["-m", name]`` or ``[name]``."""
+        return ["-m", self.name] if self.kind == "module" else [self.name]
+
+    def source(self) -> Path | None:
+        """The file that runs (a package's ``__main__.py``); None if unknown."""
+        if self.kind == "path":
+            path = Path(self.name)
+            return path / "__main__.py" if path.is_dir() else path
+        try:
+            spec = importlib.util.find_spec(self.name)
+            if spec is not None and spec.submodule_search_locations is not None:
+                spec = importlib.util.find_spec(f"{self.name}.__main__")
+        except Exception:
+            return None
+        return Path(spec.origin) if spec is not None and spec.origin else None
+
+
+def resolve_target(text: str) -> Target:
+    """Decide whether ``text`` names a module or a file; UsageError if neither exists.
+
+    Something that looks like a path (it has a slash or ends in .py) is a
+    path; anything else is tried as a module first, then as a file.
+    """
+    looks_like_path = os.sep in text or "/" in text or text.endswith((".py", ".pyw"))
+    if looks_like_path or text == "-":
+        return _resolve_path(text)
+    problem = _module_problem(text)
+    if problem is None:
+        return Target("module", text)
+    if os.path.exists(text):
+        return _resolve_path(text)
+    raise UsageError(problem)
+
+
+def _resolve_path(text: str) -> Target:
+    if not os.path.exists(text):
+        raise UsageError(f"can't open file {text!r}: no such file")
+    if os.path.isdir(text) and not os.path.exists(os.path.join(text, "__main__.py")):
+        raise UsageError(f"can't run directory {text!r}: it has no __main__.py")
+    return Target("path", text)
+
+
+def _module_problem(name: str) -> str | None:
+    """Why ``name`` cannot be run as a module (None if it can)."""
+    if not all(part.isidentifier() for part in name.split(".")):
+        return f"{name!r} is neither a module name nor an existing file"
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError as missing:
+        return f"no module named {missing.name or name!r} (looked for {name!r})"
+    except Exception as exc:  # the parent package failed to import: say how
+        return f"error while finding module {name!r} ({type(exc).__name__}: {exc})"
+    if spec is None:
+        return f"no module named {name!r}"
+    if spec.submodule_search_locations is not None:
+        # A package runs as its __main__ module, if it has one.
+        if _module_problem(f"{name}.__main__") is None:
+            return None
+        return f"{name!r} is a package and cannot be run directly (it has no __main__ module)"
+    if spec.origin is None or not spec.has_location:
+        return f"module {name!r} has no file to run"
+    return None
+
+
+# --- the demos, for --help -------------------------------------------------------------
+
+
+def discover_demos() -> list[tuple[str, str]]:
+    """(name, one-line summary) for each demos/*.py, read without importing it."""
+    try:
+        spec = importlib.util.find_spec("demos")
+    except Exception:
+        return []
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    found = []
+    for folder in spec.submodule_search_locations:
+        for path in sorted(Path(folder).glob("*.py")):
+            if path.stem.startswith("_"):
+                continue
+            found.append((path.stem, _first_docstring_line(path)))
+    return found
+
+
+def _first_docstring_line(path: Path) -> str:
+    try:
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    except (OSError, SyntaxError, ValueError):
+        return "(could not be read)"
+    return docstring.strip().splitlines()[0] if docstring else ""
+
+
+def demos_help(runner: str) -> str:
+    """The demos section of --help."""
+    demos = discover_demos()
+    if not demos:
+        return "demos: none found (the demos package is not importable from here)"
+    width = max(len(name) for name, _ in demos)
+    lines = [f"demos (run one with: {runner} demos.NAME [--help]):"]
+    lines += [f"  {name:<{width}}  {summary}" for name, summary in demos]
+    return "\n".join(lines)
+
+
+# --- running the target ----------------------------------------------------------------
+
+
+def exit_status(code: object) -> int:
+    """The process exit status python gives ``SystemExit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints it and fails
+    return 1
+
+
+@contextlib.contextmanager
+def first_on_sys_path(folder: str) -> Iterator[None]:
+    """Put ``folder`` first on sys.path (unless it is already); restore sys.path after."""
+    saved_path = sys.path[:]
+    if not sys.path or sys.path[0] not in (folder, ""):
+        sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+
+
+@contextlib.contextmanager
+def _as_main_program(target: Target, args: Sequence[str]) -> Iterator[None]:
+    """Give the target python's view of sys.argv and sys.path; put them back after."""
+    if target.kind == "module":
+        top = os.getcwd()  # what `python -m` puts first
+    else:
+        top = os.path.dirname(os.path.abspath(target.name))  # what `python file.py` puts first
+    saved_argv = sys.argv
+    sys.argv = [target.name, *args]  # runpy replaces [0] with the file it runs
+    try:
+        with first_on_sys_path(top):
+            yield
+    finally:
+        sys.argv = saved_argv
+
+
+@contextlib.contextmanager
+def _miniloop_policy(settings: RunSettings) -> Iterator[None]:
+    """Make asyncio create miniloop loops while the target runs."""
+    previous = asyncio.get_event_loop_policy()
+    miniloop.use_miniloop(clock_factory=settings.clock_factory)
+    try:
+        yield
+    finally:
+        # Leave the interpreter as we found it (matters when main() is
+        # called from Python rather than from the shell).
+        asyncio.set_event_loop_policy(previous)
+
+
+def run_target(target: Target, args: Sequence[str], settings: RunSettings) -> int:
+    """Run ``target`` as ``__main__`` on miniloop; return its exit status."""
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_as_main_program(target, args))
+            stack.enter_context(_miniloop_policy(settings))
+            for make_context in settings.around_run:
+                stack.enter_context(make_context())
+            if target.kind == "module":
+                runpy.run_module(target.name, run_name="__main__", alter_sys=True)
+            else:
+                # Absolute, as python makes __file__ of the script it runs.
+                runpy.run_path(os.path.abspath(target.name), run_name="__main__")
+    except SystemExit as exit_request:
+        return exit_status(exit_request.code)
+    except KeyboardInterrupt as interrupt:
+        _report_uncaught(interrupt)
+        return 128 + 2  # what the shell reports for a python killed by Ctrl-C
+    except BaseException as failure:
+        _report_uncaught(failure)
+        return 1
+    return 0
+
+
+def _report_uncaught(exc: BaseException) -> None:
+    """Print the traceback python would print: from the target's frames on."""
+    tb = exc.__traceback__
+    # Our own frames and runpy's are plumbing the user did not write.
+    plumbing = (globals(), vars(runpy))
+    while tb is not None and tb.tb_next is not None and any(
+            tb.tb_frame.f_globals is namespace for namespace in plumbing):
+        tb = tb.tb_next
+    # The default hook prints exc.__traceback__, whatever tb it is given.
+    sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def _make_parser() -> argparse.ArgumentParser:
+    return build_parser(
+        OPTIONS, prog="miniloop", usage=USAGE,
+        description=(
+            "Run a Python program on miniloop's event loop.\n\n"
+            "TARGET runs as __main__, like `python -m TARGET` or `python TARGET`;\n"
+            "asyncio.run(), asyncio.Runner and the compat names use miniloop.\n"
+            "Options go before TARGET; everything after TARGET is the program's."),
+        epilog=demos_help("python -m miniloop") + (
+            "\n\nto see a program on asyncio and on miniloop side by side:"
+            "\n  python -m compat TARGET [ARGS...]"),
+        version=_version(miniloop.__version__),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m miniloop`` and of the ``miniloop`` command."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _make_parser()
+    try:
+        try:
+            namespace, target_text, args = parse_command_line(parser, OPTIONS, argv)
+        except SystemExit as done:  # --help or --version printed what was asked
+            return exit_status(done.code)
+        if target_text is None:
+            raise UsageError("no TARGET given: which program should run?")
+        settings = apply_options(OPTIONS, namespace, RunSettings())
+        with first_on_sys_path(os.getcwd()):  # modules are found as `python -m` finds them
+            target = resolve_target(target_text)
+    except UsageError as problem:
+        print(f"miniloop: error: {problem} (see: python -m miniloop --help)", file=sys.stderr)
+        return USAGE_ERROR
+    return run_target(target, args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
