@@ -289,8 +289,8 @@ class CoreLoop:
 
     def _run_once(self) -> None:
         """One turn of the loop: wait, collect what is due, run what is ready."""
+        self._forget_cancelled_timers()  # may replace self._timers: read it after
         timers = self._timers
-        self._forget_cancelled_timers()
         ready = self._ready
 
         if ready or self._stopping:
