@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compat.compare import CONCURRENT, Masker, compare_runs, read_declarations
-from compat.report import render
-from compat.runs import run_both
+from compat.report import render, visible_length
+from compat.runs import Run, run_both
 from miniloop.__main__ import (
     USAGE_ERROR,
     Option,
@@ -101,8 +101,13 @@ def _make_parser() -> argparse.ArgumentParser:
     )
 
 
-def _terminal_width() -> int:
-    return max(80, shutil.get_terminal_size((120, 24)).columns)
+def _report_width(first: Run, second: Run) -> int:
+    """The terminal's width; when the report goes to a file or a pipe, room for every line."""
+    if sys.stdout.isatty():
+        return max(80, shutil.get_terminal_size().columns)
+    longest = max((visible_length(line.text) for run in (first, second)
+                   for line in (*run.stdout, *run.stderr)), default=0)
+    return max(80, min(2 * longest + 40, 400))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 128 + 2  # the runs were stopped on the way out (run_programs)
     masker = Masker.with_patterns(declarations.measurement_patterns)
-    print(render(first, second, verdict, width=_terminal_width(), masker=masker,
+    print(render(first, second, verdict, width=_report_width(first, second), masker=masker,
                  mark_rows=declarations.line_order != CONCURRENT))
     return 0 if verdict.same else 1
 

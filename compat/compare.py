@@ -43,12 +43,14 @@ from pathlib import Path
 
 from compat.runs import Run
 
+_NUMBER = r"\d+\.\d+(?:e[-+]?\d+)?"
+_UNIT = r"(?:seconds?|secs?|s|milliseconds?|msecs?|ms|microseconds?|usecs?|us|µs)\b"
+
 MEASUREMENT_PATTERNS: tuple[str, ...] = (
+    # a decimal number announced as elapsed time: "elapsed: 1.002", "took 0.51 s"
+    rf"\b(?:elapsed|took|duration|waited)\b[:=]?\s*{_NUMBER}(?:\s?{_UNIT})?",
     # a decimal number with a unit of time: "1.00 seconds", "0.5s", "12.25 ms"
-    r"\d+\.\d+(?:e[-+]?\d+)?\s?(?:seconds?|secs?|s|milliseconds?|msecs?|ms|"
-    r"microseconds?|usecs?|us|µs)\b",
-    # a decimal number announced as elapsed time: "elapsed: 1.002", "took 0.51"
-    r"\b(?:elapsed|took|duration|waited)\b[:=]?\s*\d+\.\d+",
+    rf"{_NUMBER}\s?{_UNIT}",
     # a time of day: "12:04:17", "12:04:17.250"
     r"\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b",
 )
@@ -160,11 +162,11 @@ def _compare_as_multisets(first: Run, second: Run, masker: Masker) -> Verdict:
     a_lines, b_lines = first.texts, second.texts
     a_counts = Counter(masker.mask(line) for line in a_lines)
     b_counts = Counter(masker.mask(line) for line in b_lines)
-    why = ("compared as a multiset: the program declares COMPAT_LINE_ORDER = 'concurrent' "
-           "(lines printed at the same moment may come in either order)")
+    why = ("  (the program declares COMPAT_LINE_ORDER = 'concurrent': lines printed "
+           "at the same moment may come in either order)")
     if a_counts != b_counts:
         only_a, only_b = a_counts - b_counts, b_counts - a_counts
-        explanation = [f"different output ({why})"]
+        explanation = ["different output, compared as a multiset", why]
         for run, extra in ((first, only_a), (second, only_b)):
             lines = list(extra.elements())
             explanation.append(f"  only on {run.backend} ({_count(lines)}):")
@@ -174,7 +176,8 @@ def _compare_as_multisets(first: Run, second: Run, masker: Masker) -> Verdict:
         return Verdict(False, explanation)
     in_order = [masker.mask(line) for line in a_lines] == [masker.mask(line) for line in b_lines]
     explanation = [
-        f"same output: {_count(a_lines)} ({why})",
+        f"same output: {_count(a_lines)}, compared as a multiset",
+        why,
         "  the order matched too" if in_order else "  the order differed, which is allowed here",
     ]
     # Pair the measurements of equal lines by the order in which they came.

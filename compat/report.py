@@ -41,7 +41,7 @@ def fit(text: str, width: int) -> str:
     """``text`` padded or cut to exactly ``width`` visible columns."""
     text = text.replace("\t", "    ")
     if visible_length(text) <= width:
-        return text + " " * (width - visible_length(text)) + (_RESET if "\x1b" in text else "")
+        return text + (_RESET if "\x1b" in text else "") + " " * (width - visible_length(text))
     kept, used, position = [], 0, 0
     while used < width - 1:
         escape = _ESCAPE.match(text, position)
