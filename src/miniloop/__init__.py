@@ -30,6 +30,32 @@ from miniloop.events import (
     new_event_loop,
 )
 from miniloop.futures import Future, isfuture
+from miniloop.io.protocols import (
+    BaseProtocol,
+    BaseTransport,
+    BufferedProtocol,
+    DatagramProtocol,
+    DatagramTransport,
+    IncompleteReadError,
+    LimitOverrunError,
+    Protocol,
+    ReadTransport,
+    SendfileNotAvailableError,
+    SubprocessProtocol,
+    SubprocessTransport,
+    Transport,
+    WriteTransport,
+)
+from miniloop.io.servers import Server
+from miniloop.io.streams import (
+    StreamReader,
+    StreamReaderProtocol,
+    StreamWriter,
+    open_connection,
+    open_unix_connection,
+    start_server,
+    start_unix_server,
+)
 from miniloop.loop import CoreLoop, Handle, TimerHandle
 from miniloop.primitives import coroutine, create_task, gather, sleep
 from miniloop.queues import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
@@ -70,3 +96,11 @@ if sys.version_info >= (3, 13):
     from miniloop.queues import QueueShutDown
 
     __all__ += ["QueueShutDown"]
+__all__ += [
+    "BaseProtocol", "BaseTransport", "BufferedProtocol", "DatagramProtocol",
+    "DatagramTransport", "IncompleteReadError", "LimitOverrunError", "Protocol",
+    "ReadTransport", "SendfileNotAvailableError", "Server", "StreamReader",
+    "StreamReaderProtocol", "StreamWriter", "SubprocessProtocol", "SubprocessTransport",
+    "Transport", "WriteTransport", "open_connection", "open_unix_connection",
+    "start_server", "start_unix_server",
+]

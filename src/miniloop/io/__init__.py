@@ -1,14 +1,25 @@
 """The IO wing: sockets, transports, streams, TLS, subprocesses, signals.
 
 The core loop already sleeps in a selector; this package teaches it to
-watch sockets for its users: ``add_reader`` and friends, the ``sock_*``
-coroutines, transports and protocols, and streams on top of them.
+watch sockets for its users. Each module adds one layer, and each layer
+is a mixin of ``miniloop.Loop`` built on the ones below it:
 
-Read next: the modules of this package, starting with ``readiness.py``.
+    readiness.py    add_reader/add_writer: callbacks when a descriptor is ready
+    sockets.py      sock_recv, sock_connect...: a task parks until its socket is ready
+    transports.py   a socket that reads by itself and tells a protocol
+    tls.py          the same transport interface, encrypted (start_tls)
+    servers.py      create_server: accepting connections
+    connections.py  create_connection: name lookup, connecting, happy eyeballs
+    sendfile.py     loop.sendfile: a file down a transport
+    streams.py      StreamReader/StreamWriter: await bytes instead of being told
+
+Read next: ``readiness.py``.
 """
 
 from __future__ import annotations
 
+from miniloop.io.sendfile import SendfileMixin
 
-class IOMixin:
-    """The IO methods of ``miniloop.Loop`` (filled in by this package's modules)."""
+
+class IOMixin(SendfileMixin):
+    """The IO methods of ``miniloop.Loop``, one mixin per layer of this package."""
