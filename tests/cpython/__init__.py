@@ -1,0 +1,1 @@
+"""CPython's own asyncio tests, run on miniloop's loop (see run_cpython_asyncio.py)."""
