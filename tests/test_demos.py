@@ -1,0 +1,112 @@
+"""The demos do what DEMOS.md says, whichever way they are started."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMOS = ("countasync", "countsync", "genbased", "rand", "chained")
+FAST = ("--speed", "50")  # every sleep 50 times shorter
+TIMEOUT = 60
+
+COLOURS = ("\033[36m", "\033[33m", "\033[35m")
+
+
+def run_demo(how: str, name: str, *args: str) -> list[str]:
+    """Run a demo one of the ways a reader would; return its stdout lines."""
+    starts = {
+        "module": [sys.executable, "-m", f"demos.{name}"],
+        "path": [sys.executable, f"demos/{name}.py"],
+        "miniloop": [sys.executable, "-m", "miniloop", f"demos.{name}"],
+        "miniloop-path": [sys.executable, "-m", "miniloop", f"demos/{name}.py"],
+    }
+    env = dict(os.environ)
+    env.pop("MINILOOP_COMPAT_BACKEND", None)
+    done = subprocess.run([*starts[how], *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("name", ["countasync", "genbased"])
+@pytest.mark.parametrize("how", ["module", "path", "miniloop", "miniloop-path"])
+def test_the_counts_interleave(name: str, how: str) -> None:
+    lines = run_demo(how, name, *FAST)
+    assert lines[:6] == ["One"] * 3 + ["Two"] * 3
+    assert re.fullmatch(rf"{name}\.py executed in \d+\.\d\d seconds\.", lines[6])
+    assert len(lines) == 7
+
+
+@pytest.mark.parametrize("how", ["path", "miniloop"])
+def test_the_blocking_count_takes_turns(how: str) -> None:
+    lines = run_demo(how, "countsync", *FAST)
+    assert lines[:6] == ["One", "Two"] * 3
+    assert re.fullmatch(r"countsync\.py executed in \d+\.\d\d seconds\.", lines[6])
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_every_demo_explains_itself_in_its_help(name: str) -> None:
+    source = (ROOT / "demos" / f"{name}.py").read_text()
+    summary = re.search(r'"""(.+)', source)
+    assert summary is not None
+    help_text = "\n".join(run_demo("module", name, "--help"))
+    assert help_text.startswith(f"usage: {name}.py")
+    assert summary.group(1) in help_text.replace("\n", " ")
+
+
+def strip_colours(line: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", line)
+
+
+def test_rand_draws_until_each_threshold_is_beaten_in_one_colour_per_index() -> None:
+    lines = run_demo("module", "rand", *FAST)
+    results = lines.pop()
+    for index, threshold in enumerate((9, 8, 7)):
+        mine = [line for line in lines if f"makerandom({index})" in line]
+        assert all(line.startswith(COLOURS[index]) and line.endswith("\033[0m") for line in mine)
+        plain = [strip_colours(line) for line in mine]
+        assert plain[0] == f"makerandom({index}) starts: it needs more than {threshold}"
+        low = [int(m.group(1)) for line in plain[1:-1]
+               if (m := re.search(r"drew (\d+): too low", line))]
+        assert len(low) == len(plain) - 2 and all(draw <= threshold for draw in low)
+        last = re.fullmatch(rf"---> makerandom\({index}\) drew (\d+): done", plain[-1])
+        assert last is not None and int(last.group(1)) > threshold
+        assert f"makerandom({index}) = {last.group(1)}" in results
+
+
+def test_rand_is_reproducible_with_a_seed_and_varies_with_it() -> None:
+    first = run_demo("module", "rand", "--seed", "3", "--no-color", *FAST)
+    again = run_demo("miniloop", "rand", "--seed", "3", "--no-color", *FAST)
+    other = run_demo("module", "rand", "--seed", "4", "--no-color", *FAST)
+    assert sorted(first) == sorted(again)  # the same lines (see COMPAT_LINE_ORDER)
+    assert sorted(first) != sorted(other)
+    assert not any("\x1b" in line for line in first)
+
+
+def test_chained_runs_one_chain_per_number_each_part_after_the_other() -> None:
+    lines = run_demo("module", "chained", *FAST)
+    for n in (9, 6, 3):
+        mine = [line for line in lines if line.startswith(f"chain {n}")]
+        assert [line.split(":")[0] for line in mine] == [
+            f"chain {n}, part 1", f"chain {n}, part 1", f"chain {n}, part 2",
+            f"chain {n}, part 2", f"chain {n} finished"]
+        assert mine[2].startswith(f"chain {n}, part 2: got r{n}.1, sleeping ")
+        assert re.fullmatch(rf"chain {n} finished: r{n}\.2 \(from r{n}\.1\) after \d+\.\d\d s",
+                            mine[4])
+    assert re.fullmatch(r"all chains finished in \d+\.\d\d s: about the longest chain, "
+                        r"not the sum", lines[-1])
+
+
+def test_chained_takes_its_numbers_from_the_command_line() -> None:
+    lines = run_demo("miniloop", "chained", "1", "2", "--seed", "7", *FAST)
+    finished = sorted(line.split(":")[0] for line in lines if "finished:" in line)
+    assert finished == ["chain 1 finished", "chain 2 finished"]
+    # Each chain's sleeps come from its own generator: the seed decides them.
+    assert "chain 1, part 1: sleeping 0 s" in lines
