@@ -1,0 +1,32 @@
+"""What asyncio.run does at the end: leftover tasks and async generators."""
+import asyncio
+
+
+async def leftover(name: str) -> None:
+    try:
+        await asyncio.sleep(10)
+    finally:
+        print("leftover", name, "cleans up")
+
+
+async def ticks():
+    try:
+        for i in range(100):
+            yield i
+            await asyncio.sleep(0)
+    finally:
+        print("async generator closed")
+
+
+async def main() -> None:
+    for name in ("a", "b"):
+        asyncio.create_task(leftover(name))
+    agen = ticks()
+    print("first tick", await agen.__anext__())
+    await asyncio.sleep(0.01)
+    print("main returns")
+    return None
+
+
+asyncio.run(main())
+print("after run")
