@@ -111,8 +111,19 @@ class Future(Generic[T]):
         if self._state is not FINISHED:
             raise InvalidStateError("Result is not ready.")
         self._log_tb = False
-        if self._exception is not None:
-            raise self._exception.with_traceback(self._exception_tb)
+        exc = self._exception
+        if exc is not None:
+            # The traceback will hold this frame: let the frame hold neither
+            # the future nor the exception, or future -> exception ->
+            # traceback -> frame -> future is a cycle that keeps both (and the
+            # awaiting frames) alive until the garbage collector runs.
+            # asyncio's C futures have no frame, so they free all of it at once.
+            tb = self._exception_tb
+            del self
+            try:
+                raise exc.with_traceback(tb)
+            finally:
+                del exc, tb
         return self._result  # type: ignore[return-value]
 
     def exception(self) -> BaseException | None:
@@ -217,10 +228,18 @@ class Future(Generic[T]):
     def __await__(self) -> Generator[Any, None, T]:
         if self._state is PENDING:
             self._asyncio_future_blocking = True
-            yield self  # The task driving us parks here until we are done.
+            try:
+                yield self  # The task driving us parks here until we are done.
+            except BaseException:
+                del self  # no cycle through this frame (see result())
+                raise
         if self._state is PENDING:
             raise RuntimeError("await wasn't used with future")
-        return self.result()
+        try:
+            return self.result()
+        except BaseException:
+            del self
+            raise
 
     __iter__ = __await__  # so that generator-based coroutines can `yield from` it
 

@@ -125,6 +125,9 @@ class Handle:
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback
             self._loop.call_exception_handler(context)
+        # A traceback made below may link back to this frame: it must not
+        # reach the callback (say, a task) through us, or that is a cycle.
+        del self
 
     def __repr__(self) -> str:
         info = [type(self).__name__]

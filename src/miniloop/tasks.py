@@ -124,11 +124,13 @@ class Task(Future[T]):
         elif exc is not None:
             self._step_exc = None
         self._context.run(self._step, exc)
+        del self, waiter, exc  # see _step_coroutine: no cycles through this frame
 
     def _wakeup(self, future: Any) -> None:
         # The done callback we give to futures that are not miniloop's (an
         # asyncio.Future, say). It already runs in our context.
         self._step(_exception_of(future))
+        del self, future  # see _step_coroutine
 
     def _step(self, exc: BaseException | None = None) -> None:
         if self._state is not PENDING:
@@ -144,6 +146,7 @@ class Task(Future[T]):
             self._step_coroutine(exc)
         finally:
             leave_task(loop, self)
+            del self, exc  # see _step_coroutine
 
     def _step_coroutine(self, exc: BaseException | None) -> None:
         """Run the coroutine to its next yield and act on what it gave back."""
@@ -173,6 +176,12 @@ class Task(Future[T]):
                 self._loop._ready.append(self)  # a bare yield: again next turn
             else:
                 self._park_on(result)
+        finally:
+            # A traceback caught here holds this frame; the task and the
+            # exception thrown in must not be reachable from it, or the task
+            # and its exception form a cycle that only the garbage collector
+            # frees (asyncio's C tasks step without a Python frame).
+            del self, exc
 
     def _park_on(self, result: Any) -> None:
         """The coroutine yielded ``result``: wait for it if it is a future."""
@@ -348,6 +357,7 @@ def _exception_of(future: Any) -> BaseException | None:
     try:
         future.result()
     except BaseException as exc:  # a cancellation is also delivered this way
+        del future  # the traceback holds this frame: no cycle back to the future
         return exc
     return None
 
