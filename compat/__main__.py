@@ -95,7 +95,7 @@ def _make_parser() -> argparse.ArgumentParser:
             "Figures that are measurements (a decimal number with a unit of time, like\n"
             "'1.00 seconds') are masked when comparing; both values are shown. A program\n"
             "whose lines are genuinely concurrent declares COMPAT_LINE_ORDER = 'concurrent'\n"
-            "and is compared as a multiset of lines.\n"
+            "and is compared as a multiset of lines.\n\n"
             "Options go before TARGET; everything after TARGET is the program's."),
         epilog=demos_help("python -m compat"),
     )
