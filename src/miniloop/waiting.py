@@ -185,8 +185,11 @@ class _CompletionOrder:
         self._arrivals = _Arrivals()
         self._timer: Any = None
         loop = _loop_for_new_future()
-        # A set, as asyncio uses: the same awaitable given twice runs once.
-        self._todo = {ensure_future(aw, loop=loop) for aw in set(aws)}
+        # The same awaitable given twice runs once. asyncio collects them in
+        # a set, so coroutines start in an order set by memory addresses;
+        # we keep the caller's order (a dict is an ordered set), which is
+        # one of the orders asyncio might pick, and always the same.
+        self._todo = {ensure_future(aw, loop=loop): None for aw in dict.fromkeys(aws)}
         for fut in self._todo:
             fut.add_done_callback(self._on_done)
         if self._todo and timeout is not None:
@@ -195,7 +198,7 @@ class _CompletionOrder:
     def _on_done(self, fut: Any) -> None:
         if not self._todo:
             return  # the timeout came first and has already said so
-        self._todo.remove(fut)
+        del self._todo[fut]
         self._arrivals.put(fut)
         if not self._todo and self._timer is not None:
             self._timer.cancel()

@@ -1055,7 +1055,7 @@ async def shield_passes_outcomes(aio: Any, say: Say) -> None:
     await aio.sleep(0)
     inner.set_exception(KeyError("nobody listens"))
     await aio.sleep(0)
-    say("outer cancelled first; inner's error is marked seen (no handler line)")
+    say("outer cancelled first: the shield stopped listening, so the error is lost")
 
 
 async def shield_then_catch(aio: Any, say: Say) -> None:
