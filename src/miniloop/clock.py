@@ -15,15 +15,22 @@ yet ``loop.time()`` still moves by exactly one hour.
 
 The loop never knows which clock it has. That is the whole trick.
 
+A loop made without a clock gets ``new_clock()``: real time, unless the
+program (or a test) said ``with virtual_time(): ...``, which makes every
+loop built inside run on a clock of its own that jumps.
+
 Read next: ``loop.py``, the loop that asks these questions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 import selectors
 import time
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 Events = list[tuple[selectors.SelectorKey, int]]
 
@@ -33,6 +40,11 @@ POLL = -math.inf
 # asyncio never sleeps longer than a day in one go; neither do we, so that a
 # far-away timer cannot overflow the selector's timeout argument.
 MAX_SLEEP = 24 * 3600.0
+
+# The loop fires every timer due before ``now + resolution``. A timer due
+# exactly now must fire, so a virtual clock cannot say 0; a nanosecond is
+# also what the real monotonic clock reports on Linux.
+VIRTUAL_RESOLUTION = 1e-9
 
 
 class Clock(Protocol):
@@ -86,7 +98,26 @@ class VirtualClock:
     IO that is already ready is never skipped. It only jumps when the loop
     has nothing else to do: no ready callbacks (the loop then passes a
     deadline in the past and the clock does not move), no ready IO, and no
-    work running in other threads that could call back into the loop.
+    work running in other threads that could call back into the loop. When
+    it does jump, it lands exactly on the timer's deadline, so ``loop.time()``
+    moves by exactly the sum of the sleeps: ``sleep(1)`` three times in a row
+    reads 3.0, never 3.0000012.
+
+    Equal deadlines are the one subtle point. Under real time, two timers
+    armed one after the other get different deadlines (the clock moved a
+    little in between), so they come due in the order they were armed.
+    Under virtual time the clock stands still between jumps, deadlines
+    collide, and a heap alone would order equal deadlines as it pleases.
+    So this clock numbers the timers of its loop as they are armed, and
+    equal deadlines come due in that order: the same order as real time
+    would give. (``TimerHandle`` compares those numbers only between equal
+    deadlines; timers of a real clock carry none and compare as asyncio's.)
+
+    Differences from real time worth knowing: a timer never fires late, so
+    code that measures lateness sees none; and a program waiting for a
+    peer over the network while a timer is pending sees the timer fire at
+    once, since nothing is ready *now* (local IO, threads and executors are
+    waited for normally).
     """
 
     __slots__ = ("_loop", "_now")
@@ -102,13 +133,15 @@ class VirtualClock:
         return self._now
 
     def attach(self, loop: object) -> None:
-        """Remember the loop, to ask it whether other threads are busy for it."""
+        """Remember the loop (to ask whether other threads are busy for it),
+        and number the timers it arms, so that equal deadlines keep their order."""
         self._loop = loop
+        _number_timers_as_armed(loop)
 
     @property
     def resolution(self) -> float:
-        """Virtual time is exact: two equal readings are the same instant."""
-        return 0.0
+        """The loop's "due" margin: a timer due before now + this fires now."""
+        return VIRTUAL_RESOLUTION
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward by ``seconds`` (never backwards)."""
@@ -118,8 +151,13 @@ class VirtualClock:
 
     def wait(self, selector: selectors.BaseSelector, deadline: float | None) -> Events:
         """Poll the selector; if nothing is ready, jump to the deadline."""
+        if deadline == math.inf:
+            deadline = None  # sleep(math.inf): a timer that never comes due
         events = selector.select(0)
-        if events or (deadline is not None and deadline <= self._now):
+        if deadline is not None and deadline <= self._now:
+            self._make_due(deadline)  # work is waiting, or the timer is due: no jump
+            return events
+        if events:
             return events
         if deadline is None or self._outside_work_pending():
             # Only something outside the loop can wake it now (another thread,
@@ -131,11 +169,81 @@ class VirtualClock:
             if events or deadline is None:
                 self._now += time.monotonic() - real_start
                 return events
-        # Jump to the deadline itself, not to now + timeout: float rounding
-        # could otherwise leave us a hair short of the timer, forever.
-        self._now = max(self._now, deadline)
+        self._make_due(deadline)
         return events
+
+    def _make_due(self, deadline: float) -> None:
+        # Jump to the deadline itself, not to now + timeout: float rounding
+        # could otherwise leave us a hair short of the timer, forever. And
+        # the loop must see the timer as due (deadline < now + resolution).
+        # Beyond about 2**23 s (97 days) a nanosecond is below the precision
+        # of a float and vanishes in that sum: then step one float further.
+        now = max(self._now, deadline)
+        if not deadline < now + VIRTUAL_RESOLUTION:
+            now = math.nextafter(now, math.inf)
+        self._now = now
 
     def _outside_work_pending(self) -> bool:
         pending = getattr(self._loop, "_outside_work_pending", None)
         return bool(pending()) if callable(pending) else False
+
+
+def _number_timers_as_armed(loop: Any) -> None:
+    """Make ``loop.call_at`` give each new timer the next number (``_order``).
+
+    The number is set just after the timer is pushed on the heap. That is
+    in time: while being pushed, an unnumbered timer counts as later than
+    any equal-deadline timer already there, so it settles below them, which
+    is exactly where its number (the largest yet) puts it.
+    """
+    arm = loop.call_at
+    numbers = itertools.count()
+
+    def call_at(when: float, callback: Callable[..., object], *args: Any,
+                context: Any = None) -> Any:
+        timer = arm(when, callback, *args, context=context)
+        timer._order = next(numbers)
+        return timer
+
+    call_at.__doc__ = arm.__doc__
+    loop.call_at = call_at
+
+
+# --- which clock a new loop gets ---------------------------------------------------
+
+_clock_factory: Callable[[], Clock] = RealClock
+
+
+def new_clock() -> Clock:
+    """The clock for a loop made without one: real, unless ``virtual_time()`` is active."""
+    return _clock_factory()
+
+
+@contextlib.contextmanager
+def virtual_time(start: float = 0.0) -> Iterator[None]:
+    """Run every loop made inside this block on its own ``VirtualClock``.
+
+    Timing-dependent code becomes instant and deterministic::
+
+        with miniloop.virtual_time():
+            miniloop.run(main())        # sleep(3600) returns at once
+
+    It also works as a decorator (``@miniloop.virtual_time()``), and in a
+    pytest fixture::
+
+        @pytest.fixture
+        def virtual_time():
+            with miniloop.virtual_time():
+                yield
+
+    It affects loops made without an explicit clock: ``miniloop.run``,
+    ``miniloop.Loop()``, and ``asyncio.run`` once ``miniloop.use_miniloop()``
+    is in force. Loops made in other threads meanwhile are affected too.
+    """
+    global _clock_factory
+    previous = _clock_factory
+    _clock_factory = lambda: VirtualClock(start)  # noqa: E731 - a one-line factory
+    try:
+        yield
+    finally:
+        _clock_factory = previous

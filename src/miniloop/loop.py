@@ -32,6 +32,7 @@ import functools
 import heapq
 import inspect
 import logging
+import math
 import os
 import reprlib
 import selectors
@@ -46,7 +47,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from miniloop import events
-from miniloop.clock import POLL, Clock, RealClock
+from miniloop.clock import POLL, Clock, new_clock
 from miniloop.futures import Future, isfuture
 from miniloop.tasks import Task, ensure_future
 
@@ -61,6 +62,21 @@ _SWEEP_MIN_CANCELLED_FRACTION = 0.5
 
 # In debug mode, a callback that runs longer than this is reported.
 _SLOW_CALLBACK_DURATION = 0.1
+
+# --- where the tools plug in (tools/: trace, step mode, deadlock report) -----------
+# The core loop knows nothing of those tools; they register here instead.
+
+# Each function in this list is shown every new loop, at the end of the core
+# loop's construction. The trace and step mode install instrumented methods
+# on the loops they watch; a loop no one watches runs the plain methods.
+new_loop_watchers: list[Callable[[Any], None]] = []
+
+# Called when the loop is about to sleep with nothing scheduled at all, to
+# ask "can anything still wake us?". asyncio would just sleep, possibly for
+# ever; miniloop installs tools/deadlock.py here, which reports a deadlock
+# and wakes the main task with an error. True means "I changed something:
+# start a new turn".
+deadlock_breaker: Callable[[Any], bool] | None = None
 
 
 class Handle:
@@ -145,10 +161,15 @@ def _cancelled_callback() -> None:  # pragma: no cover - never called
     pass
 
 
+def _arming_order(timer: TimerHandle) -> float:
+    # Unnumbered timers (a real clock's) all compare equal: "neither is earlier".
+    return getattr(timer, "_order", math.inf)
+
+
 class TimerHandle(Handle):
     """A Handle with a time: the loop runs it at ``when()``."""
 
-    __slots__ = ("_scheduled", "_when")
+    __slots__ = ("_order", "_scheduled", "_when")
 
     def __init__(
         self,
@@ -176,18 +197,24 @@ class TimerHandle(Handle):
     # Timers compare by due time only, as asyncio's do. The heap stores
     # (when, handle) pairs, so these only decide between equal times, and
     # they say "neither is earlier": the heap then orders equal deadlines
-    # exactly as asyncio's heap of TimerHandles does.
+    # exactly as asyncio's heap of TimerHandles does. The one exception is
+    # a virtual clock's loop, whose timers carry the order they were armed
+    # in (``_order``, see clock.VirtualClock): equal deadlines keep it.
     def __lt__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and self._when < other._when
+        if not isinstance(other, TimerHandle):
+            return False
+        if self._when != other._when:
+            return self._when < other._when
+        return _arming_order(self) < _arming_order(other)
 
     def __le__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and self._when <= other._when
+        return isinstance(other, TimerHandle) and not other.__lt__(self)
 
     def __gt__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and self._when > other._when
+        return isinstance(other, TimerHandle) and other.__lt__(self)
 
     def __ge__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and self._when >= other._when
+        return isinstance(other, TimerHandle) and not self.__lt__(other)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TimerHandle):
@@ -209,7 +236,7 @@ class CoreLoop:
     _runs_miniloop_tasks = True
 
     def __init__(self, *, clock: Clock | None = None) -> None:
-        self._clock: Clock = RealClock() if clock is None else clock
+        self._clock: Clock = new_clock() if clock is None else clock
         self._clock.attach(self)
         self.time: Callable[[], float] = self._clock.time
         self._clock_resolution = self._clock.resolution
@@ -230,6 +257,8 @@ class CoreLoop:
         self._coroutine_origin_tracking = False
         self._old_origin_depth = 0
         self._make_self_pipe()
+        for watcher in new_loop_watchers:
+            watcher(self)
 
     # --- scheduling callbacks -----------------------------------------------------------
 
@@ -302,6 +331,8 @@ class CoreLoop:
             deadline = timers[0][0]
         else:
             deadline = None  # nothing scheduled: only IO can wake us
+            if deadlock_breaker is not None and deadlock_breaker(self):
+                return
         io_events = self._clock.wait(self._selector, deadline)
         if io_events:
             self._process_io_events(io_events)
