@@ -164,13 +164,14 @@ class Task(Future[T]):
             else:
                 Future.set_result(self, returned.value)
         except CancelledError as cancelled:
-            self._cancelled_exc = cancelled  # awaiters re-raise this very one
+            # Awaiters re-raise this very one.
+            self._cancelled_exc = _without_this_frame(cancelled)
             Future.cancel(self)
         except (KeyboardInterrupt, SystemExit) as fatal:
             Future.set_exception(self, fatal)
             raise
         except BaseException as failure:
-            Future.set_exception(self, failure)
+            Future.set_exception(self, _without_this_frame(failure))
         else:
             if result is None:
                 self._loop._ready.append(self)  # a bare yield: again next turn
@@ -354,12 +355,33 @@ async def _await_it(awaitable: Any) -> Any:
 
 def _exception_of(future: Any) -> BaseException | None:
     """What awaiting a done ``future`` would raise (None if it would return)."""
+    if isinstance(future, Future) and type(future).result is Future.result:
+        # One of ours: read the outcome instead of raising it, so that no
+        # frame of the loop's machinery ends up in the exception's traceback.
+        if future._state is CANCELLED:
+            return future._make_cancelled_error()
+        future._log_tb = False
+        exc = future._exception
+        return None if exc is None else exc.with_traceback(future._exception_tb)
     try:
         future.result()
     except BaseException as exc:  # a cancellation is also delivered this way
         del future  # the traceback holds this frame: no cycle back to the future
-        return exc
+        return _without_this_frame(exc)
     return None
+
+
+def _without_this_frame(exc: BaseException) -> BaseException:
+    """``exc``, minus the traceback entry of the frame that just caught it.
+
+    asyncio's C tasks catch what a coroutine raises without a Python frame
+    of their own, so the traceback starts in the coroutine. Ours would also
+    name our stepping frame, and through that frame's ``f_back`` keep the
+    whole stack of the loop alive (a cycle, freed only by the garbage
+    collector) for as long as the exception is stored. Drop that entry.
+    """
+    tb = exc.__traceback__
+    return exc if tb is None else exc.with_traceback(tb.tb_next)
 
 
 def _bad_yield(task: Task[Any], result: object) -> RuntimeError:
