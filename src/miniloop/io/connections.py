@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import functools
 import itertools
+import logging
 import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -31,7 +32,8 @@ from typing import Any
 
 from miniloop.io.servers import ServersMixin
 from miniloop.io.sockets import refuse_ssl_socket
-from miniloop.loop import logger
+
+logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 # One connection attempt: a coroutine function that returns a connected socket.
 Connecting = Callable[[], Coroutine[Any, Any, socket.socket]]

@@ -22,6 +22,7 @@ import asyncio
 import collections.abc
 import errno
 import itertools
+import logging
 import os
 import socket
 import sys
@@ -33,8 +34,9 @@ from miniloop.io.readiness import READ
 from miniloop.io.sockets import refuse_ssl_socket
 from miniloop.io.tls import TLSMixin
 from miniloop.io.transports import TransportSocket
-from miniloop.loop import logger
 from miniloop.primitives import gather, sleep
+
+logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 # After running out of file descriptors, try accepting again this much later.
 ACCEPT_RETRY_DELAY = 1.0

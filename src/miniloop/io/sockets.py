@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import io
+import logging
 import os
 import socket
 import ssl
@@ -37,7 +38,8 @@ from asyncio import SendfileNotAvailableError
 from typing import Any
 
 from miniloop.io.readiness import READ, WRITE, ReadinessMixin
-from miniloop.loop import logger
+
+logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 # The fallback copies a file in chunks of this size (asyncio's figure).
 SENDFILE_FALLBACK_CHUNK = 256 * 1024

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import sys
 import traceback
 import warnings
@@ -38,9 +39,10 @@ from typing import Any
 
 from miniloop.events import get_running_loop
 from miniloop.futures import _loop_for_new_future
-from miniloop.loop import logger
 from miniloop.primitives import sleep
 from miniloop.tasks import iscoroutine
+
+logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 DEFAULT_LIMIT = 2 ** 16  # 64 KiB: the longest line readline() accepts
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import logging
 import os
 import socket
 import sys
@@ -40,7 +41,8 @@ import warnings
 from typing import Any
 
 from miniloop.io.readiness import READ, WRITE
-from miniloop.loop import logger
+
+logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 # After this many writes to a lost connection, each further one logs a warning.
 CONNECTION_LOST_WRITES_BEFORE_WARNING = 5
