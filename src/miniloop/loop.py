@@ -28,40 +28,31 @@ Read next: ``futures.py``, then ``tasks.py``.
 from __future__ import annotations
 
 import contextvars
-import functools
 import heapq
-import inspect
-import logging
 import math
-import os
-import reprlib
 import selectors
 import socket
 import sys
 import threading
-import traceback
-import warnings
-import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from miniloop import events
+from miniloop.asyncgens import AsyncGeneratorsMixin
 from miniloop.clock import POLL, Clock, new_clock
+from miniloop.debugging import DebugModeMixin, debug_mode_requested
 from miniloop.futures import Future, isfuture
+from miniloop.reporting import ExceptionHandlerMixin, logger
+from miniloop.reprs import describe_callback, describe_handle, extract_stack
 from miniloop.tasks import Task, ensure_future
 
 T = TypeVar("T")
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 # Sweep cancelled timers out of the heap once there are more than this many
 # timers and more than this fraction of them are cancelled (asyncio's rule).
 _SWEEP_MIN_TIMERS = 100
 _SWEEP_MIN_CANCELLED_FRACTION = 0.5
-
-# In debug mode, a callback that runs longer than this is reported.
-_SLOW_CALLBACK_DURATION = 0.1
 
 # --- where the tools plug in (tools/: trace, step mode, deadlock report) -----------
 # The core loop knows nothing of those tools; they register here instead.
@@ -106,7 +97,7 @@ class Handle:
         self._cancelled = False
         self._source_traceback: Any = None
         if loop._debug:
-            self._source_traceback = traceback.extract_stack(sys._getframe(2))
+            self._source_traceback = extract_stack(sys._getframe(2))
 
     def cancel(self) -> None:
         """Do not run the callback after all."""
@@ -134,7 +125,8 @@ class Handle:
             raise
         except BaseException as exc:
             context: dict[str, Any] = {
-                "message": f"Exception in callback {describe_callback(self._callback, self._args)}",
+                "message": "Exception in callback "
+                           + describe_callback(self._callback, self._args, self._loop._debug),
                 "exception": exc,
                 "handle": self,
             }
@@ -146,15 +138,7 @@ class Handle:
         del self
 
     def __repr__(self) -> str:
-        info = [type(self).__name__]
-        if self._cancelled:
-            info.append("cancelled")
-        elif self._callback is not None:
-            info.append(describe_callback(self._callback, self._args))
-        if self._source_traceback:
-            frame = self._source_traceback[-1]
-            info.append(f"created at {frame[0]}:{frame[1]}")
-        return f"<{' '.join(info)}>"
+        return describe_handle(self)
 
 
 def _cancelled_callback() -> None:  # pragma: no cover - never called
@@ -225,17 +209,20 @@ class TimerHandle(Handle):
     def __hash__(self) -> int:
         return hash(self._when)
 
-    def __repr__(self) -> str:
-        return super().__repr__().replace(" ", f" when={self._when} ", 1)
 
+class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
+    """The teaching core of miniloop's event loop (no sockets, no asyncio glue).
 
-class CoreLoop:
-    """The teaching core of miniloop's event loop (no sockets, no asyncio glue)."""
+    Three mixins add what is not the core idea: the exception handler
+    (``reporting.py``), debug mode (``debugging.py``) and the hooks that let
+    the loop close abandoned async generators (``asyncgens.py``).
+    """
 
     # A miniloop Task may put itself straight on this loop's ready queue.
     _runs_miniloop_tasks = True
 
     def __init__(self, *, clock: Clock | None = None) -> None:
+        super().__init__()
         self._clock: Clock = new_clock() if clock is None else clock
         self._clock.attach(self)
         self.time: Callable[[], float] = self._clock.time
@@ -247,15 +234,8 @@ class CoreLoop:
         self._stopping = False
         self._closed = False
         self._thread_id: int | None = None
-        self._debug = sys.flags.dev_mode or (
-            not sys.flags.ignore_environment and bool(os.environ.get("PYTHONASYNCIODEBUG")))
-        self._exception_handler: Callable[[Any, dict[str, Any]], object] | None = None
+        self._debug = debug_mode_requested()
         self._task_factory: Callable[..., Any] | None = None
-        self._asyncgens: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._asyncgens_shutdown_called = False
-        self._old_asyncgen_hooks: Any = None
-        self._coroutine_origin_tracking = False
-        self._old_origin_depth = 0
         self._make_self_pipe()
         for watcher in new_loop_watchers:
             watcher(self)
@@ -423,15 +403,6 @@ class CoreLoop:
         if old is not None:
             old.cancel()
 
-    def _run_ready_debug(self, count: int) -> None:
-        for _ in range(count):
-            entry = self._ready.popleft()
-            started = self.time()
-            entry._run()
-            took = self.time() - started
-            if took >= _SLOW_CALLBACK_DURATION:
-                logger.warning("Executing %s took %.3f seconds", entry, took)
-
     # --- running and stopping ---------------------------------------------------------------
 
     def run_forever(self) -> None:
@@ -439,10 +410,8 @@ class CoreLoop:
         self._check_closed()
         self._check_running()
         self._set_coroutine_origin_tracking(self._debug)
-        self._old_asyncgen_hooks = sys.get_asyncgen_hooks()
         self._thread_id = threading.get_ident()
-        sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
-                               finalizer=self._asyncgen_finalizer_hook)
+        old_asyncgen_hooks = self._install_asyncgen_hooks()
         events._set_running_loop(self)
         try:
             while True:
@@ -454,8 +423,7 @@ class CoreLoop:
             self._thread_id = None
             events._set_running_loop(None)
             self._set_coroutine_origin_tracking(False)
-            sys.set_asyncgen_hooks(*self._old_asyncgen_hooks)
-            self._old_asyncgen_hooks = None
+            sys.set_asyncgen_hooks(*old_asyncgen_hooks)
 
     def run_until_complete(self, future: Any) -> Any:
         """Run until ``future`` (a future, task or coroutine) is done; return its result."""
@@ -517,18 +485,6 @@ class CoreLoop:
         if events._get_running_loop() is not None:
             raise RuntimeError("Cannot run the event loop while another loop is running")
 
-    def _check_thread(self) -> None:
-        if self._thread_id is not None and self._thread_id != threading.get_ident():
-            raise RuntimeError(
-                "Non-thread-safe operation invoked on an event loop other "
-                "than the current one")
-
-    def _check_callback(self, callback: object, method: str) -> None:
-        if inspect.iscoroutine(callback) or inspect.iscoroutinefunction(callback):
-            raise TypeError(f"coroutines cannot be used with {method}()")
-        if not callable(callback):
-            raise TypeError(f"a callable object was expected by {method}(), got {callback!r}")
-
     # --- futures and tasks ------------------------------------------------------------------
 
     def create_future(self) -> Future[Any]:
@@ -558,131 +514,6 @@ class CoreLoop:
     def get_task_factory(self) -> Callable[..., Any] | None:
         """The task factory, or None."""
         return self._task_factory
-
-    # --- errors: nothing is lost ------------------------------------------------------------
-
-    def get_exception_handler(self) -> Callable[[Any, dict[str, Any]], object] | None:
-        """The custom exception handler, or None."""
-        return self._exception_handler
-
-    def set_exception_handler(
-        self, handler: Callable[[Any, dict[str, Any]], object] | None
-    ) -> None:
-        """Route errors nobody awaited to ``handler(loop, context)``; None for the default."""
-        if handler is not None and not callable(handler):
-            raise TypeError(f"A callable object or None is expected, got {handler!r}")
-        self._exception_handler = handler
-
-    def default_exception_handler(self, context: dict[str, Any]) -> None:
-        """Log the error and its context on the ``asyncio`` logger, as asyncio does."""
-        message = context.get("message") or "Unhandled exception in event loop"
-        exception = context.get("exception")
-        exc_info: Any = False
-        if exception is not None:
-            exc_info = (type(exception), exception, exception.__traceback__)
-        lines = [message]
-        for key in sorted(context):
-            if key in {"message", "exception"}:
-                continue
-            value = context[key]
-            if key == "source_traceback":
-                value = "Object created at (most recent call last):\n" + "".join(
-                    traceback.format_list(value)).rstrip()
-            elif key == "handle_traceback":
-                value = "Handle created at (most recent call last):\n" + "".join(
-                    traceback.format_list(value)).rstrip()
-            else:
-                value = repr(value)
-            lines.append(f"{key}: {value}")
-        logger.error("\n".join(lines), exc_info=exc_info)
-
-    def call_exception_handler(self, context: dict[str, Any]) -> None:
-        """Report an error that no one will ever await."""
-        handler = self._exception_handler
-        if handler is None:
-            try:
-                self.default_exception_handler(context)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException:
-                logger.error("Exception in default exception handler", exc_info=True)
-            return
-        try:
-            handler(self, context)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            try:
-                self.default_exception_handler({
-                    "message": "Unhandled error in exception handler",
-                    "exception": exc,
-                    "context": context,
-                })
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException:
-                logger.error("Exception in default exception handler while handling "
-                             "an unexpected error in custom exception handler",
-                             exc_info=True)
-
-    # --- debug mode -------------------------------------------------------------------------
-
-    def get_debug(self) -> bool:
-        """True in debug mode (slow callbacks reported, origins recorded)."""
-        return self._debug
-
-    def set_debug(self, enabled: bool) -> None:
-        """Turn debug mode on or off."""
-        self._debug = enabled
-        if self.is_running():
-            self.call_soon_threadsafe(self._set_coroutine_origin_tracking, enabled)
-
-    def _set_coroutine_origin_tracking(self, enabled: bool) -> None:
-        if bool(enabled) == self._coroutine_origin_tracking:
-            return
-        if enabled:
-            self._old_origin_depth = sys.get_coroutine_origin_tracking_depth()
-            sys.set_coroutine_origin_tracking_depth(10)
-        else:
-            sys.set_coroutine_origin_tracking_depth(self._old_origin_depth)
-        self._coroutine_origin_tracking = bool(enabled)
-
-    # --- async generators -------------------------------------------------------------------
-
-    def _asyncgen_firstiter_hook(self, agen: Any) -> None:
-        # Python calls this when an async generator first runs on our
-        # thread: remember it, so that shutdown_asyncgens can close it.
-        if self._asyncgens_shutdown_called:
-            warnings.warn(
-                f"asynchronous generator {agen!r} was scheduled after "
-                f"loop.shutdown_asyncgens() call", ResourceWarning, stacklevel=2, source=self)
-        self._asyncgens.add(agen)
-
-    def _asyncgen_finalizer_hook(self, agen: Any) -> None:
-        # Python calls this when an unfinished async generator is garbage
-        # collected; its clean-up code must run on the loop, as a task.
-        self._asyncgens.discard(agen)
-        if not self.is_closed():
-            self.call_soon_threadsafe(self.create_task, agen.aclose())
-
-    async def shutdown_asyncgens(self) -> None:
-        """Close every async generator that is still suspended."""
-        self._asyncgens_shutdown_called = True
-        if not len(self._asyncgens):
-            return
-        closing = list(self._asyncgens)
-        self._asyncgens.clear()
-        closers = [self.create_task(agen.aclose()) for agen in closing]
-        for agen, closer in zip(closing, closers, strict=True):
-            try:
-                await closer
-            except Exception as exc:
-                self.call_exception_handler({
-                    "message": f"an error occurred during closing of "
-                               f"asynchronous generator {agen!r}",
-                    "exception": exc,
-                    "asyncgen": agen,
-                })
 
     # --- waking up from another thread --------------------------------------------------------
 
@@ -734,35 +565,3 @@ def _stop_loop_of(future: Any) -> None:
             return
     future.get_loop().stop()
 
-
-def describe_callback(callback: Any, args: tuple[Any, ...]) -> str:
-    """``name(arg, ...) at file.py:12``: how asyncio names a callback in messages."""
-    text = _callback_call_text(callback, args, {})
-    source = _callback_source(callback)
-    return f"{text} at {source[0]}:{source[1]}" if source else text
-
-
-def _callback_call_text(callback: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                        suffix: str = "") -> str:
-    if isinstance(callback, functools.partial):
-        suffix = _format_arguments(args, kwargs) + suffix
-        return _callback_call_text(callback.func, callback.args, callback.keywords, suffix)
-    name = getattr(callback, "__qualname__", None) or getattr(callback, "__name__", None)
-    return f"{name or repr(callback)}{_format_arguments(args, kwargs)}{suffix}"
-
-
-def _format_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    items = [reprlib.repr(arg) for arg in args]
-    items += [f"{key}={reprlib.repr(value)}" for key, value in kwargs.items()]
-    return f"({', '.join(items)})"
-
-
-def _callback_source(callback: Any) -> tuple[str, int] | None:
-    callback = inspect.unwrap(callback)
-    if inspect.isfunction(callback):
-        return callback.__code__.co_filename, callback.__code__.co_firstlineno
-    if isinstance(callback, functools.partial):
-        return _callback_source(callback.func)
-    if isinstance(callback, functools.partialmethod):
-        return _callback_source(callback.func)
-    return None
