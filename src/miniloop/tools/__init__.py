@@ -1,0 +1,18 @@
+"""The tools: watching the loop think.
+
+Nothing in the teaching core depends on this package; it plugs into the
+hooks the core loop offers (``loop.new_loop_watchers`` and
+``loop.deadlock_breaker``) and into the loops it watches.
+
+    describe.py   what a task waits on, what a timer or callback will do
+    trace.py      the recorder: one structured event per thing the loop does
+    textlog.py    the live one-line-per-event log (``--trace``)
+    timeline.py   a text timeline, one lane per task (end of ``--trace``)
+    html.py       the same run as an SVG timeline in a web page (``--trace-html``)
+    stepper.py    step mode: one turn of the loop at a time (``--step``)
+    deadlock.py   the deadlock report, instead of sleeping for ever
+
+Read next: ``trace.py``, then the renderers; ``deadlock.py`` stands alone.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,306 @@
+"""Deadlock: when nothing can ever wake the loop, say so instead of hanging.
+
+A loop with nothing ready and no timers sleeps in the selector until a file
+descriptor becomes ready. If the only descriptor is the loop's own wake-up
+pipe, and no other thread is around to write to it, that sleep never ends:
+every task waits for another, and asyncio hangs, silently, for ever.
+
+miniloop checks at exactly that moment (the loop calls ``break_deadlock``
+just before sleeping with no deadline). Something could still wake it if:
+
+    a socket, pipe or process is registered with the selector  -> sleep normally
+    a thread is running a job for the loop (run_in_executor)    -> sleep normally
+    the loop has signal handlers (add_signal_handler)          -> sleep normally
+    another thread is alive, or Python signal handlers are set -> wait and look again
+
+Only when none of these holds, and a short grace period passed quietly, is
+it a deadlock. Then miniloop prints who waits on what (each task, the
+future or primitive it awaits, where in the source it is suspended, and
+which task holds the lock it wants when that can be seen), and raises
+``DeadlockError`` in the main task, at the innermost await it is stuck in.
+The program ends with an error instead of hanging.
+
+This is a deliberate difference from asyncio, which would wait for ever.
+A program that asyncio would finish never sees it: anything that could
+still call back (a thread, a signal, IO) keeps miniloop waiting too.
+
+Read next: back to ``trace.py``, or ``stepper.py``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures.thread
+import functools
+import gc
+import re
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from miniloop import events, stacks
+from miniloop import loop as loop_module
+from miniloop.tools.describe import (
+    Location,
+    describe_wait,
+    is_task,
+    task_label,
+    task_name,
+    where_suspended,
+)
+
+# Real seconds to wait, when nothing at all could wake the loop, before
+# calling it a deadlock: cheap insurance against a wake-up we did not foresee.
+GRACE_PERIOD = 0.05
+
+# Real seconds between two looks while something *might* still wake the
+# loop (another thread is alive, a Python signal handler is installed).
+RECHECK_INTERVAL = 0.25
+
+
+class DeadlockError(RuntimeError):
+    """Every task is waiting, and nothing can ever wake any of them.
+
+    miniloop raises it in the main task instead of hanging as asyncio would.
+    """
+
+
+def break_deadlock(loop: Any) -> bool:
+    """Called by the loop before it sleeps with nothing scheduled.
+
+    Returns False to let it sleep (IO or a thread can still wake it), True
+    when it should start a new turn: something arrived while we looked, or
+    the deadlock was broken with a DeadlockError.
+    """
+    verdict = _what_can_wake(loop)
+    if verdict == "something":
+        return False
+    waited = GRACE_PERIOD if verdict == "nothing" else RECHECK_INTERVAL
+    if _wait_for_outside(loop, waited) or verdict == "maybe":
+        return True
+    report = build_report(loop)
+    print(report.text, file=sys.stderr, flush=True)
+    _raise_in_main_task(loop, DeadlockError(report.summary))
+    return True
+
+
+# --- can anything still wake the loop? -------------------------------------------------------
+
+
+def _what_can_wake(loop: Any) -> str:
+    """"something" (sleep normally), "maybe" (look again later) or "nothing"."""
+    self_pipe = loop._ssock.fileno()
+    if any(key.fd != self_pipe for key in loop._selector.get_map().values()):
+        return "something"
+    pending = getattr(loop, "_outside_work_pending", None)
+    if callable(pending) and pending():
+        return "something"
+    if getattr(loop, "_signal_handlers", None):
+        return "something"
+    if _other_threads_at_work() or _python_signal_handlers():
+        return "maybe"
+    return "nothing"
+
+
+def _other_threads_at_work() -> bool:
+    """True if a thread other than this one is alive and not an idle pool worker."""
+    me = threading.get_ident()
+    frames = sys._current_frames()
+    idle_worker = concurrent.futures.thread._worker.__code__
+    for thread in threading.enumerate():
+        if thread.ident == me or not thread.is_alive():
+            continue
+        frame = frames.get(thread.ident or -1)
+        # An idle pool worker sits in _worker itself, blocked on its queue.
+        # Jobs reach it through run_in_executor, which the loop counts.
+        if frame is not None and frame.f_code is idle_worker:
+            continue
+        return True
+    return False
+
+
+def _python_signal_handlers() -> bool:
+    """True if Python code handles some signal (Ctrl-C's usual handlers aside)."""
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (ValueError, OSError):
+            continue
+        if handler in (signal.SIG_DFL, signal.SIG_IGN, None, signal.default_int_handler):
+            continue
+        # asyncio's and miniloop's runners turn Ctrl-C into a cancellation.
+        if isinstance(handler, functools.partial) and getattr(
+                handler.func, "__name__", "") == "_on_sigint":
+            continue
+        return True
+    return False
+
+
+def _wait_for_outside(loop: Any, seconds: float) -> bool:
+    """Wait ``seconds`` of real time in the selector; True if anything arrived."""
+    io_events = loop._selector.select(seconds)
+    if io_events:
+        loop._process_io_events(io_events)
+    return bool(io_events) or bool(loop._ready)
+
+
+# --- who waits on what ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """One stuck task: what it waits on, where, and who could release it."""
+
+    task: Any
+    waits_on: str
+    where: Location | None
+    held_by: str  # "" when unknown
+    blocked_on: tuple[Any, ...]  # the tasks it waits for (to find cycles)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The deadlock report: ``text`` for people, ``summary`` for the error message."""
+
+    waiters: tuple[Waiter, ...]
+    cycle: tuple[str, ...]
+    text: str
+    summary: str
+
+
+def build_report(loop: Any) -> Report:
+    """Describe every pending task of ``loop``: what it waits on, where, and who holds it."""
+    tasks = sorted(events.all_tasks(loop), key=_creation_order)
+    waiters = tuple(_describe_waiter(task, tasks, loop) for task in tasks)
+    cycle = _find_cycle(waiters)
+    lines = ["",
+             "miniloop: deadlock. Every task is waiting, and nothing can ever wake any of them",
+             "(no timers, no IO, no work in other threads, no signal handlers).",
+             ""]
+    for waiter in waiters:
+        lines.append(f"  {task_label(waiter.task)} waits on {waiter.waits_on}")
+        if waiter.held_by:
+            lines.append(f"      held by {waiter.held_by}")
+        if waiter.where is not None:
+            source = waiter.where.source_line
+            lines.append(f"      at {waiter.where}" + (f":  {source}" if source else ""))
+    lines.append("")
+    if cycle:
+        lines.append("A cycle: " + " -> ".join(cycle) + ".")
+    main = _main_task(loop)
+    who = f"the main task ({task_name(main)})" if main is not None else "the loop's caller"
+    lines.append(f"miniloop raises DeadlockError in {who}; plain asyncio would wait here "
+                 "for ever.")
+    summary = "deadlock: " + "; ".join(
+        f"{task_name(w.task)} waits on {w.waits_on}"
+        + (f" (held by {w.held_by.split(' ')[0]})" if w.held_by else "")
+        for w in waiters)
+    if not waiters:
+        summary = "deadlock: the loop waits for nothing that can ever happen"
+    return Report(waiters, cycle, "\n".join(lines), summary)
+
+
+def _creation_order(task: Any) -> tuple[int, str]:
+    name = task_name(task)
+    number = re.search(r"(\d+)$", name)
+    return (int(number.group(1)) if number else sys.maxsize, name)
+
+
+def _describe_waiter(task: Any, tasks: list[Any], loop: Any) -> Waiter:
+    wait = describe_wait(task, loop.time())
+    held_by = ""
+    blocked_on = tuple(wait.tasks)
+    target = wait.target
+    if wait.kind in ("lock", "semaphore", "condition") and target is not None:
+        holders = [other for other in tasks if other is not task and _holds(other, target)]
+        if holders:
+            held_by = ", ".join(task_name(t) for t in holders)
+            held_by += " (inside its 'async with')"
+            blocked_on = tuple(holders)
+        else:
+            suspects = [other for other in tasks if other is not task
+                        and _refers_to(other, target) and describe_wait(other).target
+                        is not target]
+            if suspects:
+                held_by = ", ".join(task_name(t) for t in suspects)
+                held_by += " (probably: it refers to it and does not wait for it)"
+                blocked_on = tuple(suspects)
+    elif wait.kind in ("event", "condition", "queue get", "queue put", "queue join",
+                       "barrier"):
+        held_by = ""
+    return Waiter(task, wait.label, where_suspended(task), held_by, blocked_on)
+
+
+def _coroutines_of(task: Any) -> list[Any]:
+    coro = getattr(task, "_coro", None) or task.get_coro()
+    return stacks.await_chain(coro)
+
+
+def _holds(task: Any, primitive: Any) -> bool:
+    """True if ``task`` is inside ``async with primitive`` (its __aexit__ is on a frame's stack)."""
+    for coro in _coroutines_of(task):
+        for obj in gc.get_referents(coro):
+            if getattr(obj, "__self__", None) is primitive and getattr(
+                    obj, "__name__", "") == "__aexit__":
+                return True
+    return False
+
+
+def _refers_to(task: Any, primitive: Any) -> bool:
+    """True if a local variable of one of ``task``'s suspended frames is ``primitive``."""
+    for coro in _coroutines_of(task):
+        frame = stacks.coroutine_frame(coro)
+        if frame is not None and any(value is primitive for value in frame.f_locals.values()):
+            return True
+    return False
+
+
+def _find_cycle(waiters: tuple[Waiter, ...]) -> tuple[str, ...]:
+    """A cycle of tasks each blocked on the next, as names, if there is one."""
+    blocked = {id(w.task): w.blocked_on for w in waiters}
+    for start in waiters:
+        path = [start.task]
+        while True:
+            following = blocked.get(id(path[-1]), ())
+            if not following:
+                break
+            step = following[0]
+            if step is start.task:
+                return tuple(task_name(t) for t in [*path, start.task])
+            if any(step is seen for seen in path):
+                break
+            path.append(step)
+    return ()
+
+
+# --- raising the error in the main task -----------------------------------------------------------
+
+
+def _main_task(loop: Any) -> Any:
+    """The task run_until_complete waits for (it carries the loop's stop callback)."""
+    stop = getattr(loop_module, "_stop_loop_of", None)
+    for task in events.all_tasks(loop):
+        for callback, _context in getattr(task, "_callbacks", None) or ():
+            if callback is stop or getattr(callback, "__name__", "") == "_stop_loop_of":
+                return task
+    return None
+
+
+def _raise_in_main_task(loop: Any, error: DeadlockError) -> None:
+    """Fail the innermost future the main task is stuck on; failing that, raise here."""
+    future = _main_task(loop)
+    seen: list[Any] = []
+    while future is not None and is_task(future) and not future.done():
+        if any(future is other for other in seen):
+            future = None  # tasks awaiting each other in a ring: no plain future to fail
+            break
+        seen.append(future)
+        future = getattr(future, "_fut_waiter", None)
+    if future is None or future.done() or is_task(future):
+        raise error  # out of the loop's turn, and out of run_until_complete
+    future.set_exception(error)
+
+
+# The loop calls this before sleeping with nothing scheduled (see loop.py).
+loop_module.deadlock_breaker = break_deadlock

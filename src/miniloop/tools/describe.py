@@ -1,0 +1,437 @@
+"""Describing loop objects for people: tasks, what they wait on, timers, callbacks.
+
+The loop sees only futures and callbacks. A person wants to read "Task-2
+waits on sleep(1.0) until 1.000" or "Task-3 waits on Lock.acquire", not
+"<Future pending cb=[Task.task_wakeup()]>". Where does the extra meaning come
+from? Not from labels stuck on futures when they are made: that would cost
+every program something, traced or not. It comes from looking, only when
+someone asks, at the *await chain* of the suspended task (``stacks.py``):
+
+    count()  ->  sleep()        the task's coroutine awaits miniloop.sleep
+                   |
+                 future         which parked on a future
+
+The outermost library coroutine in that chain (``sleep``, ``Queue.get``,
+``Lock.acquire``, ``sock_recv``...) is the call the program made, and its
+local variables tell the rest (the delay, the queue, the lock). The frames
+above it are the program's own: the innermost of those says where in the
+source the task is suspended.
+
+Read next: ``trace.py``, which calls these as it records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import linecache
+import os
+import re
+import reprlib
+import sys
+import sysconfig
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import miniloop
+from miniloop import stacks
+
+# --- library code or the program's? --------------------------------------------------------
+
+_LIBRARY_FOLDERS = tuple(
+    os.path.normcase(os.path.abspath(folder)) + os.sep
+    for folder in {
+        os.path.dirname(miniloop.__file__),
+        os.path.dirname(asyncio.__file__),
+        *(sysconfig.get_paths().get(name, "") for name in ("stdlib", "platstdlib",
+                                                           "purelib", "platlib")),
+    }
+    if folder
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def is_library_file(filename: str) -> bool:
+    """True for miniloop's, asyncio's, the standard library's and installed packages' files."""
+    if filename.startswith("<"):
+        return True  # <frozen ...>, <string>: not something a reader can open
+    path = os.path.normcase(os.path.abspath(filename))
+    return path.startswith(_LIBRARY_FOLDERS)
+
+
+def short_path(filename: str) -> str:
+    """``demos/countasync.py`` if under the current folder, else the file's name."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:
+        return os.path.basename(filename)
+    return os.path.basename(filename) if relative.startswith("..") else relative
+
+
+def _code_of(coro: Any) -> types.CodeType | None:
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+def task_name(task: Any) -> str:
+    """The task's name (``Task-2``)."""
+    try:
+        return str(task.get_name())
+    except Exception:
+        return f"<{type(task).__name__}>"
+
+
+def coroutine_name(task: Any) -> str:
+    """``count()``, or ``main.worker()`` for a coroutine defined inside main."""
+    coro = task.get_coro() if hasattr(task, "get_coro") else getattr(task, "_coro", None)
+    name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
+    if not name:
+        return type(coro).__name__
+    owner, _, method = name.rpartition(".")
+    if owner.endswith(("Mixin", "Loop")):
+        return f"loop.{method}()"  # the loop's own housekeeping (shutdown_asyncgens...)
+    return f"{name.replace('.<locals>', '')}()"
+
+
+def task_label(task: Any) -> str:
+    """``Task-2 count()``."""
+    return f"{task_name(task)} {coroutine_name(task)}"
+
+
+def is_task(obj: object) -> bool:
+    """True for miniloop's and asyncio's tasks (anything future-like driving a coroutine)."""
+    return hasattr(obj, "get_coro") and hasattr(obj, "_asyncio_future_blocking")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the program's source."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    @property
+    def source_line(self) -> str:
+        """The line of source code itself (stripped), or "" if unavailable."""
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def __str__(self) -> str:
+        return f"{short_path(self.filename)}:{self.lineno} in {self.function}"
+
+
+def where_suspended(task: Any) -> Location | None:
+    """The innermost frame of the program's own code where ``task`` is suspended."""
+    coro = getattr(task, "_coro", None) or task.get_coro()
+    found = None
+    for inner in stacks.await_chain(coro):
+        frame = stacks.coroutine_frame(inner)
+        if frame is None:
+            continue
+        if found is None or not is_library_file(frame.f_code.co_filename):
+            found = Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+    return found
+
+
+def caller_location(skip_library: bool = True) -> Location | None:
+    """Where the program called into the library from (the innermost frame of its own)."""
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if not skip_library or not is_library_file(frame.f_code.co_filename):
+            return Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+# --- what a task waits on ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wait:
+    """What a parked task waits on.
+
+    ``kind`` is a short category (``sleep``, ``gather``, ``task``, ``lock``,
+    ``event``, ``queue get``, ``socket read``, ``future``...); ``label`` is
+    the sentence for people; ``until`` is the loop time a sleep ends;
+    ``target`` is the primitive or future itself; ``tasks`` the tasks it
+    waits for (an awaited task, gather's children).
+    """
+
+    kind: str
+    label: str
+    until: float | None = None
+    target: Any = None
+    tasks: tuple[Any, ...] = field(default=())
+
+
+# The calls a program makes that park it, by the name of the method or
+# function (the last part of its qualified name), and the kind of wait.
+_KIND_OF_CALL = {
+    "sleep": "sleep",
+    "Lock.acquire": "lock",
+    "Semaphore.acquire": "semaphore",
+    "BoundedSemaphore.acquire": "semaphore",
+    "Condition.acquire": "lock",
+    "Condition.wait": "condition",
+    "Condition.wait_for": "condition",
+    "Event.wait": "event",
+    "Barrier.wait": "barrier",
+    "Queue.get": "queue get",
+    "Queue.put": "queue put",
+    "Queue.join": "queue join",
+    "wait_for": "wait_for",
+    "wait": "wait",
+    "as_completed": "wait",
+    "to_thread": "thread",
+    "run_in_executor": "thread",
+    "getaddrinfo": "thread",
+    "TaskGroup.__aexit__": "task group",
+    "Timeout.__aexit__": "timeout",
+    "shutdown_default_executor": "thread",
+    "shutdown_asyncgens": "task",
+}
+_SOCKET_READS = {"sock_recv", "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into",
+                 "sock_accept"}
+_SOCKET_WRITES = {"sock_sendall", "sock_sendto", "sock_connect", "sock_sendfile"}
+_STREAM_READS = {"read", "readline", "readexactly", "readuntil", "_wait_for_data"}
+
+
+def _kind_of_call(qualname: str, method: str) -> str | None:
+    cls_method = ".".join(qualname.replace(".<locals>", "").split(".")[-2:])
+    if cls_method in _KIND_OF_CALL:
+        return _KIND_OF_CALL[cls_method]
+    if method in _SOCKET_READS:
+        return "socket read"
+    if method in _SOCKET_WRITES:
+        return "socket write"
+    if "StreamReader" in qualname and method in _STREAM_READS:
+        return "stream read"
+    if method == "drain":
+        return "stream write"
+    if method in _KIND_OF_CALL:
+        return _KIND_OF_CALL[method]
+    return None
+
+
+def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """The library call a task is parked in: (qualname, its locals, the caller's locals).
+
+    That is the outermost library coroutine of the await chain, skipping
+    plumbing such as ``__aenter__`` (``async with lock`` parks in
+    ``Lock.acquire``, and that is the better name for it).
+    """
+    coro = getattr(task, "_coro", None) or task.get_coro()
+    caller: dict[str, Any] = {}
+    found: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+    for inner in stacks.await_chain(coro):
+        code = _code_of(inner)
+        frame = stacks.coroutine_frame(inner)
+        if code is None or frame is None:
+            continue
+        if not is_library_file(code.co_filename):
+            caller, found = frame.f_locals, None
+            continue
+        qualname = getattr(code, "co_qualname", code.co_name)
+        if found is None or (found[0].endswith(_PLUMBING) and not qualname.endswith(_PLUMBING)):
+            found = (qualname, dict(frame.f_locals), dict(caller))
+        if not qualname.endswith(_PLUMBING):
+            break
+    return found
+
+
+_PLUMBING = ("__aenter__", "_AcquireReleaseBlock.__aenter__")
+
+
+def _name_in(local_vars: dict[str, Any], obj: object) -> str | None:
+    """The name of a local variable that holds ``obj``, if there is one."""
+    for name, value in local_vars.items():
+        if value is obj and name != "self":
+            return name
+    return None
+
+
+def short_repr(obj: object, limit: int = 40) -> str:
+    """A short text for a value in a trace: a task's name, a future's type, a clipped repr."""
+    if is_task(obj):
+        return task_name(obj)
+    if hasattr(obj, "_asyncio_future_blocking"):
+        return type(obj).__name__
+    text = repr(obj)
+    # "<asyncio.locks.Lock object at 0x7f.. [locked, waiters:1]>" -> "<Lock [locked, waiters:1]>"
+    plain = _OBJECT_REPR.fullmatch(text)
+    if plain is not None:
+        text = f"<{plain.group(1).rsplit('.', 1)[-1]} [{plain.group(2)}]>"
+    elif len(text) > limit:
+        text = reprlib.repr(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_OBJECT_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+ \[(.*)\]>")
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+def describe_wait(task: Any, now: float | None = None, *, origin: float = 0.0) -> Wait:
+    """What the parked ``task`` waits on (its ``_fut_waiter``, explained).
+
+    ``now`` is the loop time (to turn a sleep's delay into its end), and
+    ``origin`` is subtracted from loop times shown in labels.
+    """
+    future = getattr(task, "_fut_waiter", None)
+    if future is None:
+        return Wait("nothing", "nothing (not parked)")
+    if is_task(future):
+        return Wait("task", f"{task_label(future)}", target=future, tasks=(future,))
+    children = getattr(future, "_children", None)
+    if children is not None and "Gathering" in type(future).__name__:
+        unique = tuple(dict.fromkeys(children))
+        names = ", ".join(task_name(child) if is_task(child) else "future" for child in unique)
+        return Wait("gather", f"gather of {len(unique)} ({names})", target=future,
+                    tasks=tuple(child for child in unique if is_task(child)))
+    call = _library_call(task)
+    if call is None:
+        return Wait("future", f"a {type(future).__name__}", target=future)
+    qualname, local_vars, caller_vars = call
+    method = qualname.rsplit(".", 1)[-1]
+    kind = _kind_of_call(qualname, method) or "future"
+    shown = qualname.replace(".<locals>", "")
+    if kind == "sleep":
+        delay = local_vars.get("delay")
+        timer: Any = local_vars.get("timer") or local_vars.get("h")
+        until = timer.when() if hasattr(timer, "when") else None
+        if until is None and now is not None and isinstance(delay, (int, float)):
+            until = now + delay
+        label = f"sleep({_number(delay)})"
+        if until is not None:
+            label += f" until {until - origin:.3f}"
+        return Wait("sleep", label, until=until, target=future)
+    owner = local_vars.get("self")
+    if kind.startswith("socket"):
+        sock: Any = local_vars.get("sock")
+        fileno = sock.fileno() if hasattr(sock, "fileno") else "?"
+        return Wait(kind, f"{method}() on socket fd {fileno}", target=sock)
+    if kind == "task group":
+        pending = getattr(owner, "_tasks", ())
+        return Wait(kind, f"end of async with TaskGroup ({len(pending)} tasks left)",
+                    target=owner, tasks=tuple(pending))
+    if kind == "thread":
+        func = local_vars.get("func")
+        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+        return Wait(kind, f"{shown}({name or ''}) in a thread" if name else f"{shown}()",
+                    target=future)
+    if owner is not None and kind != "future":
+        if shown.endswith(_PLUMBING):
+            shown = f"{type(owner).__name__}.acquire"
+        name = _name_in(caller_vars, owner)
+        what = f"'{name}' {short_repr(owner, 60)}" if name else short_repr(owner, 60)
+        return Wait(kind, f"{shown}() on {what}", target=owner)
+    return Wait(kind, f"{shown}()", target=future)
+
+
+# --- callbacks and timers -------------------------------------------------------------------------
+
+
+def task_of_callback(callback: Any) -> Any:
+    """The task a callback steps or wakes (a task's bound ``_wakeup``/step method), else None."""
+    owner = getattr(callback, "__self__", None)
+    return owner if owner is not None and is_task(owner) else None
+
+
+def callback_name(callback: Any) -> str:
+    """``gather.child_done``: a callback's qualified name, without ``<locals>``."""
+    while isinstance(callback, functools.partial):
+        callback = callback.func
+    name = getattr(callback, "__qualname__", None) or getattr(callback, "__name__", None)
+    return str(name or type(callback).__name__).replace(".<locals>", "")
+
+
+def describe_callback(callback: Any, args: tuple[Any, ...] = ()) -> str:
+    """``gather.child_done(Task-2)``: a callback with its arguments, short."""
+    if callback_name(callback) == "_stop_loop_of" and args:
+        return f"stop the loop: {short_repr(args[0])} is done (run_until_complete)"
+    parts = [short_repr(arg, 30) for arg in args]
+    if isinstance(callback, functools.partial):
+        parts = [short_repr(arg, 30) for arg in callback.args] + parts
+    return f"{callback_name(callback)}({', '.join(parts)})"
+
+
+def tasks_waiting_on(future: Any) -> list[Any]:
+    """The tasks parked on ``future`` (found among its done callbacks)."""
+    found = []
+    for callback, _context in getattr(future, "_callbacks", None) or ():
+        if is_task(callback):
+            found.append(callback)  # a miniloop task parks as (task, None)
+        else:
+            owner = task_of_callback(callback)
+            if owner is not None:
+                found.append(owner)
+    return found
+
+
+def tasks_woken_by(handle: Any) -> list[Any]:
+    """The tasks a timer or callback would wake: those parked on the futures it is given."""
+    woken: list[Any] = []
+    owner = task_of_callback(getattr(handle, "_callback", None))
+    if owner is not None:
+        woken.append(owner)
+    for arg in getattr(handle, "_args", ()) or ():
+        if hasattr(arg, "_asyncio_future_blocking") and not is_task(arg):
+            woken.extend(tasks_waiting_on(arg))
+    return woken
+
+
+def describe_timer(handle: Any) -> str:
+    """What a timer does when it fires: ``end of sleep for Task-2``, ``timeout``..."""
+    name = callback_name(handle._callback)
+    if name.endswith("_set_result_unless_cancelled"):
+        what = "end of sleep"
+    elif "timeout" in name.lower() or name.endswith("_expire"):
+        what = "timeout"
+    elif name.endswith("_release_waiter"):
+        what = "end of wait"
+    else:
+        what = describe_callback(handle._callback, handle._args)
+    woken = tasks_woken_by(handle)
+    if woken:
+        what += " for " + ", ".join(task_name(task) for task in woken)
+    return what
+
+
+def _not_started(task: Any) -> bool:
+    coro = getattr(task, "_coro", None)
+    if inspect.iscoroutine(coro):
+        return inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
+    if inspect.isgenerator(coro):
+        return inspect.getgeneratorstate(coro) == inspect.GEN_CREATED
+    return False
+
+
+def describe_ready_entry(entry: Any, *, origin: float = 0.0) -> str:
+    """One item of the ready queue, for step mode: a task's next step or a callback."""
+    if is_task(entry):
+        waiter = getattr(entry, "_fut_waiter", None)
+        if waiter is not None:
+            why = describe_wait(entry, origin=origin).label + " is done"
+        elif getattr(entry, "_step_exc", None) is not None:
+            why = f"throw {type(entry._step_exc).__name__}"
+        elif _not_started(entry):
+            why = "first step"
+        else:
+            why = "next step"
+        return f"{task_label(entry)}: {why}"
+    callback = getattr(entry, "_callback", None)
+    if getattr(entry, "_cancelled", False):
+        return "(a cancelled callback: skipped)"
+    owner = task_of_callback(callback)
+    if owner is not None:
+        return f"{task_label(owner)}: wake up"
+    if hasattr(entry, "when"):
+        return f"timer: {describe_timer(entry)}"
+    return f"callback {describe_callback(callback, getattr(entry, '_args', ()))}"

@@ -1,0 +1,206 @@
+"""Step mode: the loop one turn at a time, with its state shown before each.
+
+Before every turn, step mode prints what the loop is holding (on stderr):
+
+    --- before turn 3 · loop time 0.000 ------------------------------
+    ready (0): nothing
+    timers (3):
+       1.000 (in 1.000 s)  end of sleep for Task-2
+       ...
+    io: nothing watched (besides the loop's own wake-up pipe)
+    step>
+
+and waits for a command, read one line at a time (from stdin, so that a
+pipe can drive it: ``printf '\\n\\nc\\n' | python -m miniloop --step prog.py``):
+
+    Enter   run one turn           t   list every task and what it waits on
+    N       run N turns            h   this help
+    c       continue to the end, without pausing again
+    q       quit: the program's tasks are cancelled (their clean-up runs)
+            and the process exits with status 3 (``QUIT_STATUS``)
+
+At the end of the input, step mode continues to the end.
+
+The turn is the same as in the trace, so ``--step --trace`` shows the
+state, then the trace of that turn.
+
+Read next: ``deadlock.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from miniloop import events
+from miniloop import loop as loop_module
+from miniloop.tools.describe import (
+    describe_ready_entry,
+    describe_timer,
+    describe_wait,
+    task_label,
+    where_suspended,
+)
+
+# The exit status of a program stopped with "q" in step mode.
+QUIT_STATUS = 3
+
+HELP = """commands (one per line):
+  Enter  run one turn          N  run N turns (a number)
+  c      continue to the end   t  list every task and what it waits on
+  q      quit (exit status 3)  h  this help"""
+
+_SHOWN = 12  # entries listed per section before "... and N more"
+
+
+class StepQuit(SystemExit):
+    """Raised out of the loop's turn when the user quits step mode."""
+
+
+class Stepper:
+    """Pauses every loop it is attached to before each turn, and takes commands."""
+
+    def __init__(self, commands: TextIO | None = None, out: TextIO | None = None) -> None:
+        self.commands = commands if commands is not None else sys.stdin
+        self.out = out if out is not None else sys.stderr
+        self.mode = "step"  # then "continue" or "quit"
+        self.turns_to_run = 0
+        self.turn = 0
+        self._attached: list[tuple[Any, Any]] = []
+
+    def attach(self, loop: Any) -> None:
+        """Pause ``loop`` before each of its turns."""
+        saved = vars(loop).get("_run_once")
+        inner = loop._run_once
+
+        def stepped_run_once() -> None:
+            self.before_turn(loop)
+            inner()
+
+        loop._run_once = stepped_run_once
+        self._attached.append((loop, saved))
+
+    def detach_all(self) -> None:
+        """Give every loop its un-paused turn back."""
+        for loop, saved in self._attached:
+            vars(loop).pop("_run_once", None)
+            if saved is not None:
+                loop._run_once = saved
+        self._attached.clear()
+
+    # --- before each turn -----------------------------------------------------------
+
+    def before_turn(self, loop: Any) -> None:
+        """Show the loop's state and obey commands until one says "run"."""
+        self.turn += 1
+        if self.mode != "step":
+            return
+        if self.turns_to_run > 0:
+            self.turns_to_run -= 1
+            return
+        self.say(render_state(loop, self.turn))
+        while True:
+            self.out.write("step> ")
+            self.out.flush()
+            line = self.commands.readline()
+            if not line:
+                self.say("(end of input: continuing to the end)")
+                self.mode = "continue"
+                return
+            command = line.strip().lower()
+            if command in ("", "s", "n", "step", "next"):
+                return
+            if command.isdigit() and int(command) > 0:
+                self.turns_to_run = int(command) - 1
+                return
+            if command in ("c", "continue"):
+                self.mode = "continue"
+                return
+            if command in ("q", "quit", "exit"):
+                self.mode = "quit"
+                self.say(f"quitting at turn {self.turn}: cancelling the program's tasks")
+                raise StepQuit(QUIT_STATUS)
+            if command in ("t", "tasks"):
+                self.say(render_tasks(loop))
+            elif command in ("h", "help", "?"):
+                self.say(HELP)
+            else:
+                self.say(f"unknown command {command!r}\n{HELP}")
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def render_state(loop: Any, turn: int) -> str:
+    """What the loop holds before a turn: ready queue, timers, IO waits."""
+    now = loop.time()
+    lines = [f"--- before turn {turn} · loop time {now:.3f} " + "-" * 30]
+    ready = list(loop._ready)
+    if not ready:
+        lines.append("ready (0): nothing")
+    else:
+        lines.append(f"ready ({len(ready)}), run in this order:")
+        lines += [f"  {index}. {describe_ready_entry(entry)}"
+                  for index, entry in enumerate(ready[:_SHOWN], 1)]
+        if len(ready) > _SHOWN:
+            lines.append(f"  ... and {len(ready) - _SHOWN} more")
+    timers = heapq.nsmallest(len(loop._timers), loop._timers)
+    live = [timer for _, timer in timers if not timer.cancelled()]
+    if not live:
+        lines.append("timers (0): none")
+    else:
+        lines.append(f"timers ({len(live)}), soonest first:")
+        for timer in live[:_SHOWN]:
+            lines.append(f"  {timer.when():9.3f} (in {max(0.0, timer.when() - now):.3f} s)  "
+                         f"{describe_timer(timer)}")
+        if len(live) > _SHOWN:
+            lines.append(f"  ... and {len(live) - _SHOWN} more")
+    lines += _io_lines(loop)
+    return "\n".join(lines)
+
+
+def _io_lines(loop: Any) -> list[str]:
+    self_pipe = loop._ssock.fileno()
+    watched = []
+    for key in loop._selector.get_map().values():
+        if key.fd == self_pipe:
+            continue
+        reader, writer = key.data
+        for name, handle in (("read", reader), ("write", writer)):
+            if handle is not None and not handle.cancelled():
+                watched.append(f"  fd {key.fd} {name}: {describe_ready_entry(handle)}")
+    if not watched:
+        return ["io: nothing watched (besides the loop's own wake-up pipe)"]
+    return [f"io ({len(watched)}):", *watched]
+
+
+def render_tasks(loop: Any) -> str:
+    """Every unfinished task of the loop: what it waits on, and where."""
+    tasks = sorted(events.all_tasks(loop), key=lambda task: task.get_name())
+    if not tasks:
+        return "tasks: none"
+    lines = [f"tasks ({len(tasks)}):"]
+    for task in tasks:
+        if getattr(task, "_fut_waiter", None) is not None:
+            state = f"waits on {describe_wait(task, loop.time()).label}"
+        else:
+            state = "ready to run"
+        where = where_suspended(task)
+        lines.append(f"  {task_label(task)}: {state}" + (f", at {where}" if where else ""))
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def stepping(commands: TextIO | None = None, out: TextIO | None = None) -> Iterator[Stepper]:
+    """Step through every miniloop loop made inside the block (commands from stdin)."""
+    stepper = Stepper(commands, out)
+    loop_module.new_loop_watchers.append(stepper.attach)
+    try:
+        yield stepper
+    finally:
+        loop_module.new_loop_watchers.remove(stepper.attach)
+        stepper.detach_all()
