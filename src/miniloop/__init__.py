@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 
 from miniloop.bridge import EventLoopPolicy, Loop, use_miniloop
-from miniloop.clock import RealClock, VirtualClock
+from miniloop.clock import RealClock, VirtualClock, virtual_time
 from miniloop.events import (
     CancelledError,
     InvalidStateError,
@@ -74,6 +74,7 @@ from miniloop.taskgroups import TaskGroup
 from miniloop.tasks import Task, ensure_future, iscoroutine
 from miniloop.threads import run_coroutine_threadsafe, to_thread, wrap_future
 from miniloop.timeouts import Timeout, timeout, timeout_at, wait_for
+from miniloop.tools.deadlock import DeadlockError  # also turns the deadlock report on
 from miniloop.waiting import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, as_completed, wait
 
 __version__ = "0.1.0"
@@ -104,3 +105,4 @@ __all__ += [
     "Transport", "WriteTransport", "open_connection", "open_unix_connection",
     "start_server", "start_unix_server",
 ]
+__all__ += ["DeadlockError", "virtual_time"]
