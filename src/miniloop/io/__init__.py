@@ -11,6 +11,8 @@ is a mixin of ``miniloop.Loop`` built on the ones below it:
     servers.py      create_server: accepting connections
     connections.py  create_connection: name lookup, connecting, happy eyeballs
     sendfile.py     loop.sendfile: a file down a transport
+    unix.py         the same over Unix domain sockets (a path instead of host:port)
+    datagrams.py    UDP: whole messages, no connection
     streams.py      StreamReader/StreamWriter: await bytes instead of being told
 
 Read next: ``readiness.py``.
@@ -18,8 +20,8 @@ Read next: ``readiness.py``.
 
 from __future__ import annotations
 
-from miniloop.io.sendfile import SendfileMixin
+from miniloop.io.datagrams import DatagramsMixin
 
 
-class IOMixin(SendfileMixin):
+class IOMixin(DatagramsMixin):
     """The IO methods of ``miniloop.Loop``, one mixin per layer of this package."""

@@ -239,20 +239,14 @@ class FlowControl:
         self._maybe_pause_protocol()
 
 
-class SocketTransport(FlowControl, asyncio.Transport):
-    """A connected stream socket (TCP or Unix) driving a protocol.
-
-    asyncio contract: ``asyncio.Transport`` is inherited as an interface
-    only (so ``isinstance`` checks pass); every method is defined here.
-    """
+class SocketTransportBase(FlowControl):
+    """What every socket transport shares: the protocol, extra info, pausing, closing."""
 
     max_size = 256 * 1024  # how much one recv() may return
-    _start_tls_compatible = True  # loop.start_tls may wrap this transport
-    _sendfile_mode = "native"  # loop.sendfile may use os.sendfile on our socket
 
     _sock: socket.socket | None = None  # read by __del__ even if __init__ failed
 
-    def __init__(self, loop: Any, sock: socket.socket, protocol: Any, waiter: Any = None,
+    def __init__(self, loop: Any, sock: socket.socket, protocol: Any,
                  extra: dict[str, Any] | None = None, server: Any = None) -> None:
         self._extra: dict[str, Any] = {} if extra is None else dict(extra)
         self._init_flow_control(loop)
@@ -276,15 +270,15 @@ class SocketTransport(FlowControl, asyncio.Transport):
         self._conn_lost = 0  # >0 once connection_lost is scheduled; counts later writes
         self._closing = False
         self._paused = False  # pause_reading() was called
-        self._eof = False  # write_eof() was called
-        self._empty_waiter: Any = None  # sendfile waits on it for an empty buffer
         if server is not None:
             server._attach(self)
         loop._transports[self._sock_fd] = self
-        disable_nagle(sock)
+
+    def _announce(self, waiter: Any) -> None:
         # Three turns, in asyncio's order: the protocol learns of the
         # connection; only then do we start reading; only then is the
         # creator (create_connection, the accept task) woken.
+        loop = self._loop
         loop.call_soon(self._protocol.connection_made, self)
         loop.call_soon(self._start_reading)
         if waiter is not None:
@@ -304,15 +298,8 @@ class SocketTransport(FlowControl, asyncio.Transport):
             info.append(f"write=<{state}, bufsize={self.get_write_buffer_size()}>")
         return f"<{' '.join(info)}>"
 
-    # --- the protocol --------------------------------------------------------------
-
     def set_protocol(self, protocol: Any) -> None:
         """Deliver future events to ``protocol``."""
-        # A BufferedProtocol lends us its buffer (no bytes object per read).
-        if isinstance(protocol, asyncio.BufferedProtocol):
-            self._read_ready = self._read_into_protocol_buffer
-        else:
-            self._read_ready = self._read_and_deliver
         self._protocol = protocol
         self._protocol_connected = True
 
@@ -324,14 +311,152 @@ class SocketTransport(FlowControl, asyncio.Transport):
         """``socket``, ``sockname``, ``peername`` (and more on TLS transports)."""
         return self._extra.get(name, default)
 
-    # --- reading -----------------------------------------------------------------------
+    def _read_ready(self) -> None:
+        raise NotImplementedError
 
     def _start_reading(self) -> None:
         if self.is_reading():
-            self._loop._watch(self._sock_fd, READ, self._on_readable)
+            self._loop._watch(self._sock_fd, READ, self._read_ready)
 
-    def _on_readable(self) -> None:
-        self._read_ready()
+    def is_reading(self) -> bool:
+        """True unless reading is paused or the transport is closing."""
+        return not self._closing and not self._paused
+
+    def pause_reading(self) -> None:
+        """Stop reading (the kernel buffers, then TCP slows the peer). Idempotent."""
+        if not self.is_reading():
+            return
+        self._paused = True
+        self._loop._unwatch(self._sock_fd, READ)
+        if self._loop.get_debug():
+            logger.debug("%r pauses reading", self)
+
+    def resume_reading(self) -> None:
+        """Start reading again. Idempotent."""
+        if self._closing or not self._paused:
+            return
+        self._paused = False
+        self._start_reading()
+        if self._loop.get_debug():
+            logger.debug("%r resumes reading", self)
+
+    def get_write_buffer_size(self) -> int:
+        """How many bytes wait in the buffer."""
+        return self._buffer_size
+
+    def _clear_buffer(self) -> None:
+        self._buffer.clear()
+        self._buffer_size = 0
+
+    def _count_lost_write(self) -> None:
+        if self._conn_lost >= CONNECTION_LOST_WRITES_BEFORE_WARNING:
+            logger.warning("socket.send() raised exception.")
+        self._conn_lost += 1
+
+    # --- closing -----------------------------------------------------------------------------
+
+    def is_closing(self) -> bool:
+        """True once close() or abort() was called, or the connection failed."""
+        return self._closing
+
+    def close(self) -> None:
+        """Stop reading, flush the buffer, then close (connection_lost(None)). Idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        self._loop._unwatch(self._sock_fd, READ)
+        if not self._buffer:
+            self._conn_lost += 1
+            self._loop._unwatch(self._sock_fd, WRITE)
+            self._loop.call_soon(self._call_connection_lost, None)
+
+    def abort(self) -> None:
+        """Close now, dropping anything not yet sent."""
+        self._force_close(None)
+
+    def _fatal_error(self, exc: BaseException, message: str = "Fatal error on transport") -> None:
+        # Socket errors (a reset peer, say) are the connection's fate, not a
+        # bug: they go to connection_lost only. Anything else is reported.
+        if isinstance(exc, OSError):
+            if self._loop.get_debug():
+                logger.debug("%r: %s", self, message, exc_info=True)
+        else:
+            self._loop.call_exception_handler({
+                "message": message,
+                "exception": exc,
+                "transport": self,
+                "protocol": self._protocol,
+            })
+        self._force_close(exc)
+
+    def _force_close(self, exc: BaseException | None) -> None:
+        if self._conn_lost:
+            return
+        if self._buffer:
+            self._clear_buffer()
+            self._loop._unwatch(self._sock_fd, WRITE)
+        if not self._closing:
+            self._closing = True
+            self._loop._unwatch(self._sock_fd, READ)
+        self._conn_lost += 1
+        self._loop.call_soon(self._call_connection_lost, exc)
+
+    def _call_connection_lost(self, exc: BaseException | None) -> None:
+        try:
+            if self._protocol_connected:
+                self._protocol.connection_lost(exc)
+        finally:
+            self._sock.close()  # type: ignore[union-attr]
+            self._sock = None
+            self._protocol = None
+            self._loop = None
+            server = self._server
+            if server is not None:
+                self._server = None
+                server._detach(self)
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        if self._sock is not None:
+            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            self._sock.close()
+            server = getattr(self, "_server", None)
+            if server is not None and sys.version_info >= (3, 13):
+                server._detach(self)
+
+
+class SocketTransport(SocketTransportBase, asyncio.Transport):
+    """A connected stream socket (TCP or Unix) driving a protocol.
+
+    asyncio contract: ``asyncio.Transport`` is inherited as an interface
+    only (so ``isinstance`` checks pass); every method is defined here.
+    """
+
+    _start_tls_compatible = True  # loop.start_tls may wrap this transport
+    _sendfile_mode = "native"  # loop.sendfile may use os.sendfile on our socket
+
+    def __init__(self, loop: Any, sock: socket.socket, protocol: Any, waiter: Any = None,
+                 extra: dict[str, Any] | None = None, server: Any = None) -> None:
+        super().__init__(loop, sock, protocol, extra, server)
+        self._eof = False  # write_eof() was called
+        self._empty_waiter: Any = None  # sendfile waits on it for an empty buffer
+        disable_nagle(sock)
+        self._announce(waiter)
+
+    def set_protocol(self, protocol: Any) -> None:
+        """Deliver future events to ``protocol``."""
+        # A BufferedProtocol lends us its buffer (no bytes object per read).
+        if isinstance(protocol, asyncio.BufferedProtocol):
+            self._read_ready = self._read_into_protocol_buffer  # type: ignore[method-assign]
+        else:
+            self._read_ready = self._read_and_deliver  # type: ignore[method-assign]
+        super().set_protocol(protocol)
+        loop = self._loop
+        if loop is not None and getattr(self, "_closing", True) is False and loop._is_watched(
+                self._sock_fd, READ):
+            # Reading already: the selector must call the new reader.
+            loop._watch(self._sock_fd, READ, self._read_ready)
+
+    # --- reading -----------------------------------------------------------------------
 
     def _read_and_deliver(self) -> None:
         if self._conn_lost:
@@ -403,28 +528,6 @@ class SocketTransport(FlowControl, asyncio.Transport):
         else:
             self.close()
 
-    def is_reading(self) -> bool:
-        """True unless reading is paused or the transport is closing."""
-        return not self._closing and not self._paused
-
-    def pause_reading(self) -> None:
-        """Stop reading (the kernel buffers, then TCP slows the peer). Idempotent."""
-        if not self.is_reading():
-            return
-        self._paused = True
-        self._loop._unwatch(self._sock_fd, READ)
-        if self._loop.get_debug():
-            logger.debug("%r pauses reading", self)
-
-    def resume_reading(self) -> None:
-        """Start reading again. Idempotent."""
-        if self._closing or not self._paused:
-            return
-        self._paused = False
-        self._start_reading()
-        if self._loop.get_debug():
-            logger.debug("%r resumes reading", self)
-
     # --- writing ------------------------------------------------------------------------
 
     def write(self, data: Any) -> None:
@@ -460,11 +563,6 @@ class SocketTransport(FlowControl, asyncio.Transport):
         self._buffer.append(_unsent_part(data, sent))
         self._buffer_size += len(data) - sent
         self._maybe_pause_protocol()
-
-    def _count_lost_write(self) -> None:
-        if self._conn_lost >= CONNECTION_LOST_WRITES_BEFORE_WARNING:
-            logger.warning("socket.send() raised exception.")
-        self._conn_lost += 1
 
     def writelines(self, list_of_data: Any) -> None:
         """Write several buffers (one system call for all of them if possible)."""
@@ -533,14 +631,6 @@ class SocketTransport(FlowControl, asyncio.Transport):
                 buffer[0] = memoryview(first)[sent:]
                 break
 
-    def _clear_buffer(self) -> None:
-        self._buffer.clear()
-        self._buffer_size = 0
-
-    def get_write_buffer_size(self) -> int:
-        """How many bytes wait in the buffer."""
-        return self._buffer_size
-
     def write_eof(self) -> None:
         """Half-close: send FIN once the buffer is flushed; reading goes on."""
         if self._closing or self._eof:
@@ -553,77 +643,10 @@ class SocketTransport(FlowControl, asyncio.Transport):
         """Stream sockets can half-close."""
         return True
 
-    # --- closing -----------------------------------------------------------------------------
-
-    def is_closing(self) -> bool:
-        """True once close() or abort() was called, or the connection failed."""
-        return self._closing
-
-    def close(self) -> None:
-        """Stop reading, flush the buffer, then close (connection_lost(None)). Idempotent."""
-        if self._closing:
-            return
-        self._closing = True
-        self._loop._unwatch(self._sock_fd, READ)
-        if not self._buffer:
-            self._conn_lost += 1
-            self._loop._unwatch(self._sock_fd, WRITE)
-            self._loop.call_soon(self._call_connection_lost, None)
-
-    def abort(self) -> None:
-        """Close now, dropping anything not yet sent."""
-        self._force_close(None)
-
-    def _fatal_error(self, exc: BaseException, message: str = "Fatal error on transport") -> None:
-        # Socket errors (a reset peer, say) are the connection's fate, not a
-        # bug: they go to connection_lost only. Anything else is reported.
-        if isinstance(exc, OSError):
-            if self._loop.get_debug():
-                logger.debug("%r: %s", self, message, exc_info=True)
-        else:
-            self._loop.call_exception_handler({
-                "message": message,
-                "exception": exc,
-                "transport": self,
-                "protocol": self._protocol,
-            })
-        self._force_close(exc)
-
-    def _force_close(self, exc: BaseException | None) -> None:
-        if self._conn_lost:
-            return
-        if self._buffer:
-            self._clear_buffer()
-            self._loop._unwatch(self._sock_fd, WRITE)
-        if not self._closing:
-            self._closing = True
-            self._loop._unwatch(self._sock_fd, READ)
-        self._conn_lost += 1
-        self._loop.call_soon(self._call_connection_lost, exc)
-
     def _call_connection_lost(self, exc: BaseException | None) -> None:
-        try:
-            if self._protocol_connected:
-                self._protocol.connection_lost(exc)
-        finally:
-            self._sock.close()  # type: ignore[union-attr]
-            self._sock = None
-            self._protocol = None
-            self._loop = None
-            server = self._server
-            if server is not None:
-                self._server = None
-                server._detach(self)
-            if self._empty_waiter is not None:
-                self._empty_waiter.set_exception(ConnectionError("Connection is closed by peer"))
-
-    def __del__(self, _warn: Any = warnings.warn) -> None:
-        if self._sock is not None:
-            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
-            self._sock.close()
-            server = getattr(self, "_server", None)
-            if server is not None and sys.version_info >= (3, 13):
-                server._detach(self)
+        super()._call_connection_lost(exc)
+        if self._empty_waiter is not None:
+            self._empty_waiter.set_exception(ConnectionError("Connection is closed by peer"))
 
     # --- sendfile support ------------------------------------------------------------------------
 
