@@ -112,7 +112,14 @@ def all_tasks(loop: Any = None) -> set[Any]:
             break
         except RuntimeError:
             continue
-    return {task for task in live if task.get_loop() is loop and not task.done()}
+    return {task for task in live if _loop_of(task) is loop and not task.done()}
+
+
+def _loop_of(task: Any) -> Any:
+    # Registered tasks need not be ours or asyncio's: anything with a
+    # get_loop() method, or a bare _loop attribute, counts (as in asyncio).
+    get_loop = getattr(task, "get_loop", None)
+    return get_loop() if get_loop is not None else task._loop
 
 
 # --- errors programs catch ----------------------------------------------------

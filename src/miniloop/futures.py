@@ -25,13 +25,12 @@ Read next: ``tasks.py`` (what receives the yielded future).
 from __future__ import annotations
 
 import contextvars
-import reprlib
 import sys
-import traceback
 from collections.abc import Callable, Generator
+from types import GenericAlias
 from typing import Any, Generic, TypeVar
 
-from miniloop import events
+from miniloop import events, reprs
 from miniloop.events import CancelledError, InvalidStateError
 
 T = TypeVar("T")
@@ -92,7 +91,7 @@ class Future(Generic[T]):
         self._asyncio_future_blocking = False
         self._source_traceback: Any = None
         if self._loop.get_debug():
-            self._source_traceback = traceback.extract_stack(sys._getframe(1))
+            self._source_traceback = reprs.extract_stack(sys._getframe(1))
 
     # --- reading the box --------------------------------------------------
 
@@ -109,7 +108,7 @@ class Future(Generic[T]):
         if self._state is CANCELLED:
             raise self._make_cancelled_error()
         if self._state is not FINISHED:
-            raise InvalidStateError("Result is not ready.")
+            raise InvalidStateError("Result is not set.")
         self._log_tb = False
         exc = self._exception
         if exc is not None:
@@ -270,21 +269,13 @@ class Future(Generic[T]):
         self._loop.call_exception_handler(context)
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} {' '.join(self._repr_info())}>"
+        return reprs.describe_future(self)
 
     def _repr_info(self) -> list[str]:
-        info = [self._state.lower()]
-        if self._state is FINISHED:
-            if self._exception is not None:
-                info.append(f"exception={self._exception!r}")
-            else:
-                info.append(f"result={reprlib.repr(self._result)}")
-        if self._callbacks:
-            info.append(_format_callbacks(self._callbacks))
-        if self._source_traceback:
-            frame = self._source_traceback[-1]
-            info.append(f"created at {frame[0]}:{frame[1]}")
-        return info
+        return reprs.future_repr_info(self)
+
+    # ``Future[int]`` is a plain generic alias, as asyncio's is.
+    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
 
 
 def _refuse_stop_iteration(exception: BaseException) -> BaseException:
@@ -305,23 +296,10 @@ def _refuse_stop_iteration(exception: BaseException) -> BaseException:
     return exception
 
 
-def _format_callbacks(callbacks: list[tuple[Any, Any]]) -> str:
-    names = [_callback_name(cb) for cb, _ in callbacks]
-    if len(names) > 2:
-        names = [names[0], f"<{len(names) - 2} more>", names[-1]]
-    return f"cb=[{', '.join(names)}]"
-
-
-def _callback_name(callback: Any) -> str:
-    if hasattr(callback, "_coro"):  # a task parked on the future
-        return f"{type(callback).__name__}.task_wakeup()"
-    name = getattr(callback, "__qualname__", None) or repr(callback)
-    return f"{name}()"
-
-
 def isfuture(obj: object) -> bool:
     """True for miniloop's, asyncio's and any duck-typed compatible futures."""
-    return getattr(type(obj), "_asyncio_future_blocking", None) is not None and (
+    # obj.__class__, not type(obj): a Mock with a future spec passes, as in asyncio.
+    return hasattr(obj.__class__, "_asyncio_future_blocking") and (
         getattr(obj, "_asyncio_future_blocking", None) is not None
     )
 

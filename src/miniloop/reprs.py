@@ -120,9 +120,10 @@ def task_repr_info(task: Any) -> list[str]:
     if task.cancelling() and not task.done():
         info[0] = "cancelling"
     info.insert(1, f"name={task.get_name()!r}")
-    info.insert(2, f"coro=<{stacks.format_coroutine(task._coro)}>")
     if task._fut_waiter is not None:
-        info.insert(3, f"wait_for={task._fut_waiter!r}")
+        info.insert(2, f"wait_for={task._fut_waiter!r}")
+    if task._coro is not None:  # None once an eager task finished at birth
+        info.insert(2, f"coro=<{stacks.format_coroutine(task._coro)}>")
     return info
 
 

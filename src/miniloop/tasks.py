@@ -37,7 +37,7 @@ import types
 from collections.abc import Coroutine, Generator
 from typing import Any, TextIO, TypeVar
 
-from miniloop import events, stacks
+from miniloop import events, reprs, stacks
 from miniloop.events import CancelledError, enter_task, leave_task
 from miniloop.futures import (
     CANCELLED,
@@ -88,6 +88,8 @@ class Task(Future[T]):
         eager_start: bool = False,
     ) -> None:
         super().__init__(loop=loop)
+        if self._source_traceback:
+            del self._source_traceback[-1]  # "created at" the caller, not here
         if not getattr(self._loop, "_runs_miniloop_tasks", False):
             raise TypeError(f"a miniloop Task needs a miniloop loop, got {self._loop!r}")
         self._log_destroy_pending = False  # until the task is really alive
@@ -123,8 +125,24 @@ class Task(Future[T]):
                 exc = _exception_of(waiter)
         elif exc is not None:
             self._step_exc = None
-        self._context.run(self._step, exc)
+        try:
+            self._context.run(self._step, exc)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as error:  # only if stepping itself broke
+            self._report_step_failure(error)
         del self, waiter, exc  # see _step_coroutine: no cycles through this frame
+
+    def _report_step_failure(self, error: BaseException) -> None:
+        # What loop.Handle._run does for a failing callback: asyncio runs
+        # each step as a callback, so a step that cannot run (the task was
+        # finished behind its back, say) is reported the same way.
+        self._loop.call_exception_handler({
+            "message": "Exception in callback "
+                       + reprs.describe_callback(self._step, (), self._loop.get_debug()),
+            "exception": error,
+            "handle": self,
+        })
 
     def _wakeup(self, future: Any) -> None:
         # The done callback we give to futures that are not miniloop's (an
@@ -201,7 +219,10 @@ class Task(Future[T]):
             problem = RuntimeError(f"Task cannot await on itself: {self!r}")
         else:
             result._asyncio_future_blocking = False
-            if isinstance(result, Future) and result._state is PENDING:
+            # The fast path only for our own exact classes: a subclass may
+            # override add_done_callback, and must see it called.
+            kind = type(result)
+            if (kind is Future or kind is Task) and result._state is PENDING:
                 result._callbacks.append((self, None))  # see Future._schedule_callbacks
             else:
                 result.add_done_callback(self._wakeup, context=self._context)
@@ -228,7 +249,9 @@ class Task(Future[T]):
                     events.unregister_eager_task(self)
             finally:
                 events.swap_current_task(loop, previous)
-                if not self.done():
+                if self.done():
+                    self._coro = None  # as asyncio: a finished eager task lets go of it
+                else:
                     events.register_task(self)
 
         def _eager_first_step(self) -> None:
@@ -306,14 +329,7 @@ class Task(Future[T]):
         stacks.print_task_stack(self, limit, file)
 
     def _repr_info(self) -> list[str]:
-        info = super()._repr_info()
-        if self._num_cancels_requested and self._state is PENDING:
-            info[0] = "cancelling"
-        info.insert(1, f"name={self.get_name()!r}")
-        info.insert(2, f"coro=<{stacks.format_coroutine(self._coro)}>")
-        if self._fut_waiter is not None:
-            info.insert(3, f"wait_for={self._fut_waiter!r}")
-        return info
+        return reprs.task_repr_info(self)
 
     def __del__(self) -> None:
         if self._state is PENDING and self._log_destroy_pending:

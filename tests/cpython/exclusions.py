@@ -38,7 +38,39 @@ class Exclusion:
         return fnmatch.fnmatchcase(test, self.pattern)
 
 
+# Reasons shared by several entries.
+_CREATE_FUTURE_CLASS = (
+    "asserts that the future is an instance of asyncio.Future; on a third-party "
+    "loop, gather's outer future comes from loop.create_future(), which makes the "
+    "loop's own future class (miniloop.Future: a duck-typed future, "
+    "asyncio.isfuture() is true for it)")
+_PATCHES_BASE_EVENT_LOOP = (
+    "patches a method of asyncio.base_events.BaseEventLoop, asyncio's own loop "
+    "class, which miniloop's loop does not inherit from")
+_PATCHES_IS_DEBUG_MODE = (
+    "patches asyncio.coroutines._is_debug_mode, the private function asyncio's own "
+    "loop calls for its default debug setting; miniloop's loop computes the same "
+    "setting (-X dev, PYTHONASYNCIODEBUG) itself (tests/test_loop.py pins it)")
+_SLOTTED_FUTURE = (
+    "creates a Future with __new__ and skips __init__, to check that asyncio's C "
+    "future does not crash; miniloop's Future keeps its state in __slots__, so the "
+    "methods raise AttributeError instead of InvalidStateError (nothing can crash)")
+_TASK_USES_CALL_SOON = (
+    "replaces loop.call_soon to make a task's first scheduling fail; a miniloop "
+    "Task schedules its steps by putting itself on the loop's ready queue (it is its "
+    "own ready-queue entry, see tasks.py), not through call_soon")
+
 EXCLUSIONS: list[Exclusion] = [
+    Exclusion("test_tasks", "FutureGatherTests.test_constructor_empty_sequence_use_*",
+              _CREATE_FUTURE_CLASS),
+    Exclusion("test_tasks", "CoroutineGatherTests.test_issue46672", _PATCHES_BASE_EVENT_LOOP),
+    Exclusion("test_runners", "RunTests.test_asyncio_run_debug", _PATCHES_IS_DEBUG_MODE),
+    # Twins (miniloop-api only): CPython's implementation-class tests, pointed
+    # at miniloop.Future and miniloop.Task.
+    Exclusion("test_futures", "MiniloopFutureTests.test_uninitialized", _SLOTTED_FUTURE,
+              backends=("miniloop-api",)),
+    Exclusion("test_tasks", "MiniloopTask_MiniloopFuture_Tests.test_error_in_call_soon",
+              _TASK_USES_CALL_SOON, backends=("miniloop-api",)),
 ]
 
 
