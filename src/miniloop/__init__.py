@@ -30,6 +30,8 @@ from miniloop.events import (
     new_event_loop,
 )
 from miniloop.futures import Future, isfuture
+from miniloop.io import processes as subprocess
+from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
 from miniloop.io.protocols import (
     BaseProtocol,
     BaseTransport,
@@ -102,7 +104,8 @@ __all__ += [
     "DatagramTransport", "IncompleteReadError", "LimitOverrunError", "Protocol",
     "ReadTransport", "SendfileNotAvailableError", "Server", "StreamReader",
     "StreamReaderProtocol", "StreamWriter", "SubprocessProtocol", "SubprocessTransport",
-    "Transport", "WriteTransport", "open_connection", "open_unix_connection",
-    "start_server", "start_unix_server",
+    "Transport", "WriteTransport", "create_subprocess_exec", "create_subprocess_shell",
+    "open_connection", "open_unix_connection", "start_server", "start_unix_server",
+    "subprocess",
 ]
 __all__ += ["DeadlockError", "virtual_time"]

@@ -13,15 +13,21 @@ is a mixin of ``miniloop.Loop`` built on the ones below it:
     sendfile.py     loop.sendfile: a file down a transport
     unix.py         the same over Unix domain sockets (a path instead of host:port)
     datagrams.py    UDP: whole messages, no connection
+    pipes.py        the two ends of an OS pipe as transports
+    subprocesses.py child processes; their exit is a readiness event (pidfd)
+    signals.py      Unix signals as callbacks, through the self-pipe
     streams.py      StreamReader/StreamWriter: await bytes instead of being told
+    processes.py    create_subprocess_exec: a child's pipes as streams
+
+(``protocols.py`` names the interfaces shared with asyncio.)
 
 Read next: ``readiness.py``.
 """
 
 from __future__ import annotations
 
-from miniloop.io.datagrams import DatagramsMixin
+from miniloop.io.signals import SignalsMixin
 
 
-class IOMixin(DatagramsMixin):
+class IOMixin(SignalsMixin):
     """The IO methods of ``miniloop.Loop``, one mixin per layer of this package."""
