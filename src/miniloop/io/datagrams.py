@@ -147,8 +147,8 @@ class DatagramsMixin(UnixMixin):
             refused = (sock.type == socket.SOCK_STREAM if sys.version_info >= (3, 13)
                        else sock.type != socket.SOCK_DGRAM)
             if refused:
-                kind = "datagram" if sys.version_info >= (3, 13) else "UDP"
-                raise ValueError(f"A {kind} Socket was expected, got {sock!r}")
+                kind = "A datagram socket" if sys.version_info >= (3, 13) else "A UDP Socket"
+                raise ValueError(f"{kind} was expected, got {sock!r}")
             if (local_addr or remote_addr or family or proto or flags or reuse_port
                     or allow_broadcast):
                 options = {"local_addr": local_addr, "remote_addr": remote_addr,
