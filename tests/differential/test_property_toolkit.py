@@ -21,7 +21,8 @@ print cannot depend on scheduling jitter:
   "``n`` quanta from now" and the instant is moved on to the next free one
   if taken. Between two timed events there is a whole quantum, far longer
   than the turns of the loop each one sets off.
-* "Now" is the last instant that passed (loop time rounded to a quantum),
+* "Now" is the last instant that passed (loop time in quanta, rounded down
+  with a margin for lateness),
   and each event aims at its instant on the loop's clock, so lateness never
   piles up.
 * Zero-length sleeps stay: they order by turns, which every backend must
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +59,7 @@ from hypothesis.control import currently_in_test_context
 import miniloop
 from tests.differential.harness import KINDS, Program, Say, Transcripts, run_one
 
-Q = 0.015  # seconds in a quantum, the distance between two timed events
+Q = 0.02  # seconds in a quantum, the distance between two timed events
 ATTEMPTS = 3  # a difference must show up this many times in a row to count
 
 # --- the steps a program is made of ----------------------------------------------------------
@@ -247,7 +249,10 @@ class Run:
     # time, in quanta
 
     def now(self) -> int:
-        return round((self.loop.time() - self.start) / Q)
+        # A timer never fires early, only late: count an instant as passed
+        # from a fifth of a quantum before it, and allow 80% of a quantum of
+        # lateness (a busy machine) before the count would move on.
+        return math.floor((self.loop.time() - self.start) / Q + 0.2)
 
     def stamp(self) -> str:
         return f"@{self.now()}"
@@ -635,7 +640,7 @@ def assert_the_program_finished(root: Body, transcripts: Transcripts) -> None:
     assert not any(line.startswith("raised:") for line in lines), lines
 
 
-@settings(max_examples=40, **COMMON)
+@settings(max_examples=30, **COMMON)
 @given(programs())
 def test_random_programs_print_the_same_on_every_backend(root: Body) -> None:
     for kind in set(count_steps(root)):
