@@ -161,7 +161,7 @@ class TaskGroup:
 
     def _take_back_parent_cancel(self) -> bool:
         """Undo our own cancel() of the parent; True if no other request remains."""
-        return bool(self._cancelled_parent) and self._parent.uncancel() == 0
+        return self._cancelled_parent and self._parent.uncancel() == 0
 
     def create_task(
         self, coro: Coroutine[Any, Any, T], *, name: object = None, context: Any = None
