@@ -280,7 +280,7 @@ class Future(Generic[T]):
 
 def _refuse_stop_iteration(exception: BaseException) -> BaseException:
     # A StopIteration escaping from a generator would look like a return.
-    if sys.version_info >= (3, 12):
+    if sys.version_info >= (3, 13):
         if isinstance(exception, StopIteration):
             wrapped = RuntimeError(
                 "StopIteration interacts badly with generators "

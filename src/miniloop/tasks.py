@@ -56,12 +56,19 @@ _next_task_number = itertools.count(1).__next__
 
 def iscoroutine(obj: object) -> bool:
     """True for what a Task can drive: ``async def`` coroutines and
-    generator-based coroutines (made with ``types.coroutine``)."""
+    generator-based coroutines (made with ``types.coroutine``).
+
+    On 3.11 any generator counts, as it does for asyncio there. From 3.12
+    asyncio accepts no generator at all; miniloop still drives the ones
+    marked with ``types.coroutine`` (the ``genbased`` demo needs them).
+    """
     if type(obj) is types.CoroutineType or isinstance(obj, Coroutine):
         return True
-    return isinstance(obj, types.GeneratorType) and bool(
-        obj.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE
-    )
+    return isinstance(obj, types.GeneratorType) and (
+        _ANY_GENERATOR_IS_A_COROUTINE or bool(obj.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE))
+
+
+_ANY_GENERATOR_IS_A_COROUTINE = sys.version_info < (3, 12)
 
 
 class Task(Future[T]):
