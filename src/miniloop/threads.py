@@ -90,8 +90,12 @@ class ExecutorMixin:
         if executor is None:
             return
         done = loop.create_future()
-        # Joining the pool blocks, so it happens in a thread of its own.
-        joiner = threading.Thread(target=self._join_executor, args=(executor, done))
+        # Joining the pool blocks, so it happens in a thread of its own. It
+        # counts as work for the loop, so that a virtual clock waits for it
+        # rather than jumping to the timeout below.
+        joining: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._track_job(joining)
+        joiner = threading.Thread(target=self._join_executor, args=(executor, done, joining))
         joiner.start()
         deadline = None
         if timeout is not None:
@@ -107,7 +111,8 @@ class ExecutorMixin:
                 deadline.cancel()
             joiner.join()
 
-    def _join_executor(self, executor: concurrent.futures.Executor, done: Any) -> None:
+    def _join_executor(self, executor: concurrent.futures.Executor, done: Any,
+                       joining: concurrent.futures.Future[None]) -> None:
         loop: Any = self
         try:
             executor.shutdown(wait=True)
@@ -116,6 +121,8 @@ class ExecutorMixin:
         except Exception as exc:
             if not loop.is_closed() and not done.cancelled():
                 loop.call_soon_threadsafe(done.set_exception, exc)
+        finally:
+            joining.set_result(None)
 
     def _shutdown_executor_now(self) -> None:
         # Called by close(): don't wait for running jobs, just stop the pool.
