@@ -8,15 +8,17 @@ every task waits for another, and asyncio hangs, silently, for ever.
 miniloop checks at exactly that moment (the loop calls ``break_deadlock``
 just before sleeping with no deadline). Something could still wake it if:
 
-    a socket, pipe or process is registered with the selector  -> sleep normally
-    a thread is running a job for the loop (run_in_executor)    -> sleep normally
-    the loop has signal handlers (add_signal_handler)          -> sleep normally
-    another thread is alive, or Python signal handlers are set -> wait and look again
+    a socket, pipe or process is registered with the selector
+    a thread is running a job for the loop (run_in_executor)
+    the loop has signal handlers (add_signal_handler)
+    another thread is alive (it might call_soon_threadsafe), or Python
+    signal handlers are installed (they might, too)
 
-Only when none of these holds, and a short grace period passed quietly, is
-it a deadlock. Then miniloop prints who waits on what (each task, the
-future or primitive it awaits, where in the source it is suspended, and
-which task holds the lock it wants when that can be seen), and raises
+In any of these cases the loop sleeps normally, as asyncio would. Only when
+none holds, and a short grace period passed quietly, is it a deadlock.
+Then miniloop prints who waits on what (each task, the future or primitive
+it awaits, where in the source it is suspended, and which task holds the
+lock it wants when that can be seen), and raises
 ``DeadlockError`` in the main task, at the innermost await it is stuck in.
 The program ends with an error instead of hanging.
 
@@ -54,10 +56,6 @@ from miniloop.tools.describe import (
 # calling it a deadlock: cheap insurance against a wake-up we did not foresee.
 GRACE_PERIOD = 0.05
 
-# Real seconds between two looks while something *might* still wake the
-# loop (another thread is alive, a Python signal handler is installed).
-RECHECK_INTERVAL = 0.25
-
 
 class DeadlockError(RuntimeError):
     """Every task is waiting, and nothing can ever wake any of them.
@@ -73,11 +71,9 @@ def break_deadlock(loop: Any) -> bool:
     when it should start a new turn: something arrived while we looked, or
     the deadlock was broken with a DeadlockError.
     """
-    verdict = _what_can_wake(loop)
-    if verdict == "something":
+    if _something_can_wake(loop):
         return False
-    waited = GRACE_PERIOD if verdict == "nothing" else RECHECK_INTERVAL
-    if _wait_for_outside(loop, waited) or verdict == "maybe":
+    if _wait_for_outside(loop, GRACE_PERIOD):
         return True
     report = build_report(loop)
     print(report.text, file=sys.stderr, flush=True)
@@ -88,19 +84,17 @@ def break_deadlock(loop: Any) -> bool:
 # --- can anything still wake the loop? -------------------------------------------------------
 
 
-def _what_can_wake(loop: Any) -> str:
-    """"something" (sleep normally), "maybe" (look again later) or "nothing"."""
+def _something_can_wake(loop: Any) -> bool:
+    """True if IO, a thread or a signal could still wake the loop."""
     self_pipe = loop._ssock.fileno()
     if any(key.fd != self_pipe for key in loop._selector.get_map().values()):
-        return "something"
+        return True
     pending = getattr(loop, "_outside_work_pending", None)
     if callable(pending) and pending():
-        return "something"
+        return True
     if getattr(loop, "_signal_handlers", None):
-        return "something"
-    if _other_threads_at_work() or _python_signal_handlers():
-        return "maybe"
-    return "nothing"
+        return True
+    return _other_threads_at_work() or _python_signal_handlers()
 
 
 def _other_threads_at_work() -> bool:

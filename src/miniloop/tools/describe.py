@@ -55,8 +55,8 @@ _LIBRARY_FOLDERS = tuple(
 @functools.lru_cache(maxsize=1024)
 def is_library_file(filename: str) -> bool:
     """True for miniloop's, asyncio's, the standard library's and installed packages' files."""
-    if filename.startswith("<"):
-        return True  # <frozen ...>, <string>: not something a reader can open
+    if filename.startswith("<frozen"):
+        return True  # the standard library's frozen modules
     path = os.path.normcase(os.path.abspath(filename))
     return path.startswith(_LIBRARY_FOLDERS)
 
@@ -266,11 +266,14 @@ def short_repr(obj: object, limit: int = 40) -> str:
     plain = _OBJECT_REPR.fullmatch(text)
     if plain is not None:
         text = f"<{plain.group(1).rsplit('.', 1)[-1]} [{plain.group(2)}]>"
-    elif len(text) > limit:
+    else:
+        text = _ADDRESS.sub("", text)  # "<Queue at 0x7f.. maxsize=0>": the address is noise
+    if len(text) > limit:
         text = reprlib.repr(obj)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _OBJECT_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+ \[(.*)\]>")
 
 

@@ -115,7 +115,7 @@ def render_svg(picture: Picture) -> str:
     """The SVG timeline itself."""
     columns = len(picture.turns)
     turn_width = max(10, min(90, 1000 // max(1, columns)))
-    width_of = [max(12, turn_width * 2 // 3) if gap else turn_width for gap in picture.gaps]
+    width_of = [turn_width for _ in picture.gaps]
     x_of = [LEFT]
     for width in width_of:
         x_of.append(x_of[-1] + width)
@@ -167,10 +167,10 @@ def render_svg(picture: Picture) -> str:
                 f'<rect class="bar" data-wait="{_attr(stretch.label)}" x="{x1:.1f}" '
                 f'y="{y - BAR / 2}" width="{max(2.0, x2 - x1):.1f}" height="{BAR}" rx="4" '
                 f'fill="{color}"><title>{_text(tip)}</title></rect>')
-            room = int((x2 - x1 - 14) / 6.2)
-            if room >= 4:
+            label = _fitting_label(stretch.label, int((x2 - x1 - 14) / 6.2))
+            if label:
                 parts.append(f'<text class="barlabel" x="{x1 + 10:.1f}" y="{y + 4}">'
-                             f'{_text(_clip(stretch.label, room))}</text>')
+                             f'{_text(label)}</text>')
         created_x = center(lane.created)
         parts.append(f'<path class="mark" d="M {created_x - 5:.1f} {y} L {created_x:.1f} {y - 5} '
                      f'L {created_x + 5:.1f} {y} L {created_x:.1f} {y + 5} z" fill="#fff" '
@@ -241,10 +241,14 @@ def _loop_lane(picture: Picture, x_of: list[int], width_of: list[int], y: int,
     for mark in picture.loop_marks:
         x0, width = x_of[mark.column], width_of[mark.column]
         if mark.kind == "idle":
-            parts.append(f'<rect class="mark idle" x="{x0 + 2}" y="{y - 7}" width="{width - 4}" '
-                         f'height="14" rx="7" fill="#e3e3e3"><title>{_text(mark.text)}</title>'
-                         f'</rect><text class="barlabel" x="{x0 + width / 2 - 4:.1f}" '
-                         f'y="{y + 4}">z</text>')
+            following = mark.column + 1
+            slept = (picture.times[following] if following < len(picture.times)
+                     else picture.end_time) - mark.time
+            label = _fitting_label(f"idle {slept:.3g} s", int((width - 8) / 6.2)) or "z"
+            parts.append(f'<rect class="mark idle" x="{x0 + 2}" y="{y - 8}" width="{width - 4}" '
+                         f'height="16" rx="8" fill="#e3e3e3"><title>{_text(mark.text)}</title>'
+                         f'</rect><text class="barlabel" x="{x0 + width / 2:.1f}" '
+                         f'y="{y + 4}" text-anchor="middle">{_text(label)}</text>')
             positions[mark.seq] = (x0 + width / 2, y)
             continue
         siblings = in_column.get(mark.column, [mark.seq])
@@ -298,6 +302,15 @@ def _wait_kind(label: str) -> str:
             return {"queue": "queue get", "sock": "socket read",
                     "stream": "stream read"}.get(kind, kind)
     return "other"
+
+
+def _fitting_label(label: str, room: int) -> str:
+    """The label, or a shorter form of it ("sleep(1)" for "sleep(1) until 1.000"), that fits."""
+    shorter = [label, label.split(" until ")[0], label.split(" (")[0], label.split("(")[0]]
+    for candidate in shorter:
+        if len(candidate) <= room:
+            return candidate
+    return _clip(shorter[-1], room) if room >= 4 else ""
 
 
 def _clip(text: str, width: int) -> str:

@@ -1,0 +1,221 @@
+"""The deadlock report: stuck programs end with DeadlockError; finishing ones never see it.
+
+Programs that really deadlock run in a child process (with a timeout), so
+that a failure of the detector shows up as a failed test, not a hung suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import miniloop
+from miniloop.tools import deadlock
+
+
+def run_program(source: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` in a fresh interpreter; its output, status, and no hang."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(source), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+TWO_LOCKS = """
+    import asyncio, miniloop
+
+    async def worker(first, second):
+        async with first:
+            await asyncio.sleep(0.01)
+            async with second:
+                print("never printed")
+
+    async def main():
+        a, b = asyncio.Lock(), asyncio.Lock()
+        await asyncio.gather(worker(a, b), worker(b, a))
+
+    try:
+        miniloop.run(main())
+    except miniloop.DeadlockError as error:
+        print("DeadlockError:", error)
+"""
+
+
+def test_two_tasks_taking_two_locks_in_turn_end_in_a_deadlock_report() -> None:
+    done = run_program(TWO_LOCKS)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("DeadlockError: deadlock: ")
+    assert "Task-2 waits on Lock.acquire() on 'second'" in done.stdout
+    report = done.stderr
+    assert "miniloop: deadlock. Every task is waiting" in report
+    assert "Task-1 main() waits on gather of 2 (Task-2, Task-3)" in report
+    assert "Task-2 worker() waits on Lock.acquire() on 'second' <Lock [locked, waiters:1]>" \
+        in report
+    assert "held by Task-3 (inside its 'async with')" in report
+    assert "held by Task-2 (inside its 'async with')" in report
+    assert "at <string>:7 in worker" in report
+    assert "A cycle: Task-2 -> Task-3 -> Task-2." in report
+    assert "raises DeadlockError in the main task (Task-1)" in report
+
+
+def test_an_uncaught_deadlock_exits_non_zero_with_a_traceback() -> None:
+    done = run_program("""
+        import miniloop
+
+        async def main():
+            await miniloop.Event().wait()
+
+        miniloop.run(main())
+    """)
+    assert done.returncode == 1
+    assert "Task-1 main() waits on Event.wait()" in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("miniloop.tools.deadlock.DeadlockError: deadlock: Task-1 waits on")
+
+
+def test_the_error_surfaces_where_the_task_is_stuck_and_can_be_handled() -> None:
+    done = run_program("""
+        import miniloop
+
+        async def stuck_child(future):
+            try:
+                await future
+            except miniloop.DeadlockError:
+                print("child saw it at its own await")
+                raise
+
+        async def main():
+            future = miniloop.get_running_loop().create_future()
+            child = miniloop.create_task(stuck_child(future))
+            try:
+                await child
+            except miniloop.DeadlockError as error:
+                print("main caught:", type(error).__name__, isinstance(error, RuntimeError))
+            await miniloop.sleep(0.01)
+            return "finished after all"
+
+        print(miniloop.run(main()))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["child saw it at its own await",
+                                        "main caught: DeadlockError True",
+                                        "finished after all"]
+
+
+def test_deadlocks_are_found_under_virtual_time_and_on_asyncio_functions() -> None:
+    done = run_program("""
+        import asyncio, miniloop
+
+        async def main():
+            queue = asyncio.Queue()
+            await asyncio.sleep(3600)
+            await queue.get()
+
+        with miniloop.virtual_time():
+            try:
+                asyncio.Runner(loop_factory=miniloop.Loop).run(main())
+            except miniloop.DeadlockError:
+                print("deadlock at", 3600)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "deadlock at 3600\n"
+    assert "Task-1 main() waits on Queue.get() on 'queue' <Queue maxsize=0" in done.stderr
+
+
+def test_a_loop_run_forever_with_nothing_to_do_raises() -> None:
+    done = run_program("""
+        import miniloop
+        loop = miniloop.Loop()
+        try:
+            loop.run_forever()
+        except miniloop.DeadlockError as error:
+            print("raised:", error)
+        finally:
+            loop.close()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "raised: deadlock: the loop waits for nothing that can ever happen\n"
+
+
+# --- never for a program that would finish -------------------------------------------------
+
+
+def test_a_thread_that_calls_back_later_is_waited_for() -> None:
+    async def main() -> str:
+        loop = miniloop.get_running_loop()
+        future = loop.create_future()
+
+        def later() -> None:
+            time.sleep(0.15)
+            loop.call_soon_threadsafe(future.set_result, "from a thread")
+
+        threading.Thread(target=later).start()
+        return await future  # type: ignore[no-any-return]
+
+    assert miniloop.run(main()) == "from a thread"
+
+
+def test_executor_jobs_and_io_are_waited_for() -> None:
+    async def main() -> tuple[Any, bytes]:
+        loop = miniloop.get_running_loop()
+        left, right = socket.socketpair()
+        left.setblocking(False)
+        try:
+            threading.Timer(0.1, right.send, (b"!",)).start()
+            job = await loop.run_in_executor(None, time.sleep, 0.1)
+            return job, await loop.sock_recv(left, 1)
+        finally:
+            left.close()
+            right.close()
+
+    assert miniloop.run(main()) == (None, b"!")
+    with miniloop.virtual_time():
+        assert miniloop.run(main()) == (None, b"!")
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer")
+def test_a_python_signal_handler_is_waited_for() -> None:
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def on_alarm(signum: int, frame: Any) -> None:
+            loop.call_soon_threadsafe(future.set_result, "alarm")
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            return await future  # type: ignore[no-any-return]
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+
+    assert asyncio.Runner(loop_factory=miniloop.Loop).run(main()) == "alarm"
+
+
+def test_the_detector_sees_what_could_still_wake_the_loop() -> None:
+    loop = miniloop.Loop()
+    left, right = socket.socketpair()
+    try:
+        assert not deadlock._something_can_wake(loop) or deadlock._other_threads_at_work()
+        loop.add_reader(left, lambda: None)
+        assert deadlock._something_can_wake(loop)
+        loop.remove_reader(left)
+        stop = threading.Event()
+        worker = threading.Thread(target=stop.wait)
+        worker.start()
+        try:
+            assert deadlock._something_can_wake(loop)
+        finally:
+            stop.set()
+            worker.join()
+    finally:
+        left.close()
+        right.close()
+        loop.close()

@@ -1,0 +1,105 @@
+"""Step mode: the loop's state before each turn, driven by commands on a stream."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+
+import miniloop
+from miniloop.tools.stepper import HELP, QUIT_STATUS, StepQuit, stepping
+from miniloop.tools.trace import recording
+
+
+@pytest.fixture(autouse=True)
+def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(miniloop.tasks, "_next_task_number", itertools.count(1).__next__)
+
+
+async def count() -> None:
+    await miniloop.sleep(1)
+
+
+async def main() -> str:
+    await miniloop.gather(count(), count(), count())
+    return "done"
+
+
+def step_through(commands: str) -> tuple[str, object]:
+    out = io.StringIO()
+    with miniloop.virtual_time(), stepping(io.StringIO(commands), out):
+        try:
+            result: object = miniloop.run(main())
+        except SystemExit as exit_request:
+            result = exit_request
+    return out.getvalue(), result
+
+
+def states(output: str) -> list[str]:
+    """The state blocks printed before each turn (without the prompts)."""
+    blocks = output.split("--- before turn ")[1:]
+    return [block.split("step> ")[0] for block in blocks]
+
+
+def test_enter_runs_one_turn_and_shows_the_queue_timers_and_io() -> None:
+    output, result = step_through("\n\n\n")
+    assert result == "done"  # at the end of the commands it carries on
+    first, second, third = states(output)[:3]
+    assert first.splitlines() == [
+        "1 · loop time 0.000 ------------------------------",
+        "ready (1), run in this order:",
+        "  1. Task-1 main(): first step",
+        "timers (0): none",
+        "io: nothing watched (besides the loop's own wake-up pipe)",
+    ]
+    assert "ready (3), run in this order:\n  1. Task-2 count(): first step" in second
+    assert third.splitlines()[1:5] == [
+        "ready (0): nothing",
+        "timers (3), soonest first:",
+        "      1.000 (in 1.000 s)  end of sleep for Task-2",
+        "      1.000 (in 1.000 s)  end of sleep for Task-3",
+    ]
+    assert output.rstrip().endswith("(end of input: continuing to the end)")
+    assert output.count("step> ") == 4  # three Enters, then the end of input
+
+
+def test_numbers_skip_turns_and_c_runs_to_the_end() -> None:
+    output, result = step_through("3\nc\n")
+    assert result == "done"
+    assert [block.split(" ")[0] for block in states(output)] == ["1", "4"]
+    assert "Task-2 count(): sleep(1) until 1.000 is done" in states(output)[1]
+
+
+def test_t_lists_the_tasks_and_h_shows_help() -> None:
+    output, _ = step_through("\n\nt\nh\nwhat\nc\n")
+    assert "tasks (4):\n  Task-1 main(): waits on gather of 3 (Task-2, Task-3, Task-4)" in output
+    assert "  Task-2 count(): waits on sleep(1) until 1.000, at tests/test_stepper.py:" in output
+    assert HELP in output
+    assert "unknown command 'what'" in output
+
+
+def test_q_quits_with_its_own_status_and_cleans_up() -> None:
+    cleaned: list[str] = []
+
+    async def careful() -> None:
+        try:
+            await miniloop.sleep(10)
+        finally:
+            cleaned.append("finally ran")
+
+    out = io.StringIO()
+    with miniloop.virtual_time(), stepping(io.StringIO("\n\nq\n"), out):
+        with pytest.raises(StepQuit) as quitting:
+            miniloop.run(careful())
+    assert quitting.value.code == QUIT_STATUS == 3
+    assert cleaned == ["finally ran"]
+    assert "quitting at turn 3: cancelling the program's tasks" in out.getvalue()
+
+
+def test_step_mode_wraps_a_traced_turn() -> None:
+    out = io.StringIO()
+    with miniloop.virtual_time(), stepping(io.StringIO("\n\nc\n"), out), recording() as trace:
+        assert miniloop.run(main()) == "done"
+    assert trace.of_kind("finished")
+    assert len(states(out.getvalue())) == 3  # Enter, Enter, c

@@ -1,0 +1,333 @@
+"""The trace: structured events first, then the text log and timeline drawn from them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import socket
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+import miniloop
+from miniloop.tools.lanes import build_picture
+from miniloop.tools.textlog import render_log
+from miniloop.tools.timeline import render_timeline
+from miniloop.tools.trace import KINDS, Trace, TraceEvent, recording
+from tests.differential.harness import run_all, run_one
+from tests.differential.test_virtual_time import countasync, timeouts_and_equal_deadlines
+
+Main = Callable[[], Coroutine[Any, Any, Any]]
+
+
+@pytest.fixture(autouse=True)
+def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's tasks are Task-1, Task-2, ... whatever ran before it."""
+    monkeypatch.setattr(miniloop.tasks, "_next_task_number", itertools.count(1).__next__)
+
+
+def trace_of(main: Main, *, runner: str = "miniloop") -> Trace:
+    with miniloop.virtual_time(), recording() as trace:
+        if runner == "miniloop":
+            miniloop.run(main())
+        else:
+            asyncio.Runner(loop_factory=miniloop.Loop).run(main())
+    return trace
+
+
+def texts(trace: Trace, *kinds: str) -> list[str]:
+    return [event.text for event in trace.of_kind(*kinds)]
+
+
+def count_program() -> Main:
+    async def count() -> None:
+        await miniloop.sleep(1)
+
+    async def main() -> None:
+        await miniloop.gather(count(), count(), count())
+
+    return main
+
+
+# --- the events ---------------------------------------------------------------------------
+
+
+def test_every_event_kind_is_documented_and_events_are_in_order() -> None:
+    trace = trace_of(count_program())
+    assert {event.kind for event in trace.events} <= set(KINDS)
+    seqs = [event.seq for event in trace.events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    times = [event.time for event in trace.events]
+    assert times == sorted(times)
+
+
+def test_tasks_are_created_by_whoever_ran_when_they_were_made() -> None:
+    trace = trace_of(count_program())
+    created = trace.of_kind("task-created")
+    assert [(e.task, e.data["coro"], e.data["creator"]) for e in created[:4]] == [
+        ("Task-1", "count_program.main()", "the program"),
+        ("Task-2", "count_program.count()", "Task-1"),
+        ("Task-3", "count_program.count()", "Task-1"),
+        ("Task-4", "count_program.count()", "Task-1"),
+    ]
+    assert created[1].data["where"].startswith("tests/test_trace.py:")
+    assert created[1].depth == 1  # it happened inside Task-1's step
+
+
+def test_a_step_says_what_it_gave_back() -> None:
+    trace = trace_of(count_program())
+    waits = {event.task: event for event in trace.of_kind("waits")}
+    assert waits["Task-1"].data["wait"] == "gather"
+    assert waits["Task-1"].data["tasks"] == ["Task-2", "Task-3", "Task-4"]
+    assert waits["Task-1"].data["label"] == "gather of 3 (Task-2, Task-3, Task-4)"
+    assert waits["Task-2"].data["wait"] == "sleep"
+    assert waits["Task-2"].data["until"] == 1.0
+    assert waits["Task-2"].data["label"] == "sleep(1) until 1.000"
+    assert "in count" in waits["Task-2"].data["where"]
+    assert texts(trace, "finished")[:4] == [
+        "Task-2 finished, returned None", "Task-3 finished, returned None",
+        "Task-4 finished, returned None", "Task-1 finished, returned None"]
+
+
+def test_steps_know_why_they_run_and_what_woke_them() -> None:
+    trace = trace_of(count_program())
+    steps = [(e.task, e.data["step"], e.data["reason"]) for e in trace.of_kind("step")][:8]
+    assert steps == [
+        ("Task-1", 1, "first step"),
+        ("Task-2", 1, "first step"), ("Task-3", 1, "first step"), ("Task-4", 1, "first step"),
+        ("Task-2", 2, "sleep(1) until 1.000 done"), ("Task-3", 2, "sleep(1) until 1.000 done"),
+        ("Task-4", 2, "sleep(1) until 1.000 done"),
+        ("Task-1", 2, "gather of 3 (Task-2, Task-3, Task-4) done"),
+    ]
+    by_seq = {event.seq: event for event in trace.events}
+    woken = next(e for e in trace.of_kind("woken") if e.task == "Task-2")
+    assert woken.data["by"] == "a timer"
+    assert by_seq[woken.cause or 0].kind == "timer-fired"
+    step_two = [e for e in trace.of_kind("step") if e.task == "Task-2"][1]
+    assert step_two.cause == woken.seq
+    main_woken = next(e for e in trace.of_kind("woken") if e.task == "Task-1")
+    assert main_woken.data["by"] == "callback gather.child_done"
+
+
+def test_timers_are_armed_fired_and_cancelled() -> None:
+    async def main() -> None:
+        await miniloop.sleep(2)
+        try:
+            await miniloop.wait_for(miniloop.sleep(10), 1)
+        except TimeoutError:
+            pass
+
+    trace = trace_of(lambda: main())
+    armed = trace.of_kind("timer-armed")
+    assert [e.data["when"] for e in armed][:3] == [2.0, 3.0, 12.0]
+    fired = trace.of_kind("timer-fired")
+    assert fired[0].data["timer"] == "end of sleep for Task-1"
+    assert fired[0].data["wakes"] == ["Task-1"]
+    assert fired[0].cause == armed[0].seq
+    cancelled = trace.of_kind("timer-cancelled")
+    assert [e.data["when"] for e in cancelled] == [12.0]
+    idle = trace.of_kind("idle")
+    assert [e.data["until"] for e in idle][:2] == [2.0, 3.0]
+
+
+def test_bare_yields_failures_and_cancellations_are_told_apart() -> None:
+    async def polite() -> None:
+        await miniloop.sleep(0)
+
+    async def broken() -> None:
+        raise ValueError("boom")
+
+    async def sleepy() -> None:
+        await miniloop.sleep(100)
+
+    async def main() -> None:
+        victim = miniloop.create_task(sleepy())
+        await miniloop.gather(polite(), broken(), return_exceptions=True)
+        victim.cancel()
+        await asyncio.sleep(0)
+
+    trace = trace_of(lambda: main())
+    assert [e.task for e in trace.of_kind("yields")][:2] == ["Task-3", "Task-1"]
+    assert texts(trace, "failed") == ["Task-4 failed: ValueError: boom"]
+    assert texts(trace, "cancelled") == ["Task-2 cancelled"]
+    woken = next(e for e in trace.of_kind("woken") if e.task == "Task-2")
+    assert woken.data["outcome"] == "cancelled"
+
+
+def test_primitives_and_asyncio_functions_are_named_by_what_they_are() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        queue: miniloop.Queue[int] = miniloop.Queue()
+        lock = miniloop.Lock()
+        event = asyncio.Event()
+
+        async def consumer() -> None:
+            await queue.get()
+
+        async def locker() -> None:
+            async with lock:
+                pass
+
+        async def reader(sock: socket.socket) -> None:
+            await loop.sock_recv(sock, 1)
+
+        left, right = socket.socketpair()
+        left.setblocking(False)
+        try:
+            async with lock:
+                tasks = [asyncio.create_task(consumer()), asyncio.create_task(locker()),
+                         asyncio.create_task(event.wait()), asyncio.create_task(reader(left)),
+                         asyncio.create_task(asyncio.to_thread(sum, [1, 2]))]
+                await asyncio.sleep(1)
+            queue.put_nowait(1)
+            event.set()
+            right.send(b"x")
+            await asyncio.gather(*tasks)
+        finally:
+            left.close()
+            right.close()
+
+    trace = trace_of(lambda: main(), runner="asyncio")
+    kinds = {e.task: e.data["wait"] for e in trace.of_kind("waits") if e.task != "Task-1"}
+    assert kinds == {"Task-2": "queue get", "Task-3": "lock", "Task-4": "event",
+                     "Task-5": "socket read", "Task-6": "thread"}
+    labels = {e.task: e.data["label"] for e in trace.of_kind("waits")}
+    assert labels["Task-2"] == "Queue.get() on 'queue' <Queue maxsize=0 _getters[1]>"
+    assert labels["Task-3"] == "Lock.acquire() on 'lock' <Lock [locked, waiters:1]>"
+    assert labels["Task-5"].startswith("sock_recv() on socket fd")
+    main_waits = [e.data["label"] for e in trace.of_kind("waits") if e.task == "Task-1"]
+    assert main_waits[0] == "sleep(1) until 1.000"
+    assert trace.of_kind("io-watch") and trace.of_kind("io-ready")
+
+
+def test_awaiting_a_task_names_the_task() -> None:
+    async def child() -> int:
+        await miniloop.sleep(1)
+        return 7
+
+    async def main() -> int:
+        return await miniloop.create_task(child())  # type: ignore[no-any-return]
+
+    trace = trace_of(lambda: main())
+    first_wait = trace.of_kind("waits")[0]
+    assert (first_wait.task, first_wait.data["wait"], first_wait.data["tasks"]) == (
+        "Task-1", "task", ["Task-2"])
+    assert texts(trace, "finished")[:2] == ["Task-2 finished, returned 7",
+                                            "Task-1 finished, returned 7"]
+
+
+def test_tracing_changes_nothing_a_program_can_see() -> None:
+    plain = run_all(timeouts_and_equal_deadlines, clock_factory=miniloop.VirtualClock)
+    with recording() as trace:
+        traced = run_all(timeouts_and_equal_deadlines, clock_factory=miniloop.VirtualClock)
+    assert traced.lines == plain.lines
+    assert traced.same, traced.diff
+    assert len(trace.task_keys()) > 10
+
+
+def test_a_loop_nobody_watches_runs_its_plain_methods() -> None:
+    loop = miniloop.Loop()
+    try:
+        assert type(loop._ready) is deque
+        assert not {"_run_once", "call_at", "_ready"} & set(vars(loop)) - {"_ready"}
+    finally:
+        loop.close()
+    with recording() as trace:
+        watched = miniloop.Loop()
+        assert "_run_once" in vars(watched)
+        watched.run_until_complete(miniloop.sleep(0))
+        assert trace.events
+    try:
+        assert "_run_once" not in vars(watched)  # the recording ended: plain methods back
+        assert type(watched._ready) is deque
+        recorded = len(trace.events)
+        watched.run_until_complete(miniloop.sleep(0))
+        assert len(trace.events) == recorded
+    finally:
+        watched.close()
+
+
+def test_a_trace_refuses_to_go_on_top_of_another_tool() -> None:
+    loop = miniloop.Loop()
+    try:
+        loop._run_once = lambda: None  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            Trace().attach(loop)
+    finally:
+        del loop._run_once
+        loop.close()
+
+
+def test_callbacks_scheduled_from_other_threads_are_recorded() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sum, [1, 2])
+
+    trace = trace_of(lambda: main())
+    assert any("from another thread" in e.text for e in trace.of_kind("callback-scheduled"))
+
+
+# --- renderers over the events ---------------------------------------------------------------
+
+
+def test_the_live_log_writes_one_line_per_event() -> None:
+    stream = io.StringIO()
+    with miniloop.virtual_time(), recording(log=stream) as trace:
+        miniloop.run(count_program()())
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith(" turn      time  what happened")
+    assert lines[1:] == render_log(trace.events).splitlines()[1:]
+    assert "    2     0.000  Task-2 waits on sleep(1) until 1.000, at tests/test_trace.py:" \
+        in "\n".join(lines)
+    assert "    3     0.000  loop idle until 1.000 (next timer: end of sleep for Task-2)" in lines
+    assert "    3     1.000  timer fired: end of sleep for Task-2" in lines
+    assert "    3     1.000    Task-2 woken: sleep(1) until 1.000 done (by a timer)" in lines
+
+
+def test_the_timeline_draws_a_lane_per_task() -> None:
+    trace = trace_of(count_program())
+    text = render_timeline(trace.events)
+    lines = text.splitlines()
+    assert lines[0].startswith("timeline: # step")
+    lane = {line.split()[0]: line for line in lines if line.startswith(("Task-", "loop"))}
+    assert set(lane) == {"Task-1", "Task-2", "Task-3", "Task-4", "Task-5", "Task-6", "loop"}
+    assert "#-----" in lane["Task-2"] and "waited on sleep(1) until 1.000 1.000 s" in lane["Task-2"]
+    assert "gather of 3" in lane["Task-1"] and lane["Task-1"].rstrip().count("#") == 2
+    assert "T" in lane["loop"] and "~" in lane["loop"]
+    time_row = next(line for line in lines if line.startswith("time (s)"))
+    assert "0.000" in time_row and "1.000" in time_row
+
+
+def test_the_picture_links_wakers_to_the_steps_they_woke() -> None:
+    trace = trace_of(count_program())
+    picture = build_picture(trace.events)
+    by_seq: dict[int, TraceEvent] = {e.seq: e for e in trace.events}
+    wakes = [(by_seq[a.source].kind, by_seq[a.target].task) for a in picture.arrows
+             if a.kind == "wake"]
+    assert ("timer-fired", "Task-2") in wakes
+    assert ("callback", "Task-1") in wakes
+    creates = {(by_seq[a.source].task, by_seq[a.target].task) for a in picture.arrows
+               if a.kind == "create"}
+    assert {("Task-1", "Task-2"), ("Task-1", "Task-3"), ("Task-1", "Task-4")} <= creates
+    sleeping = [s for s in picture.lanes[1].stretches if s.state == "waiting"]
+    assert [(s.label, s.start, s.end) for s in sleeping] == [("sleep(1) until 1.000", 0.0, 1.0)]
+    assert any(picture.gaps)  # the one-second sleep gets a column of its own
+
+
+def test_a_long_run_is_squeezed_into_the_width() -> None:
+    async def main() -> None:
+        for _ in range(500):
+            await miniloop.sleep(0)
+
+    text = render_timeline(trace_of(lambda: main()).events, width=100)
+    assert "(squeezed: each column is" in text
+    assert max(len(line) for line in text.splitlines() if line.startswith("Task-1")) < 140
+
+
+def test_the_demo_transcript_is_untouched_by_tracing() -> None:
+    with recording():
+        traced = run_one(countasync, "miniloop", clock=miniloop.VirtualClock())
+    assert traced == run_one(countasync, "asyncio")
