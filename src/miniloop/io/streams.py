@@ -220,30 +220,31 @@ class StreamReaderProtocol(FlowControlMixin, asyncio.Protocol):
             self._stream_writer = writer
         result = self._client_connected_cb(reader, writer)  # type: ignore[arg-type]
         if iscoroutine(result):
-            self._task = self._loop.create_task(result)
-            self._task.add_done_callback(self._make_handler_done(transport))
-        self._strong_reader = None
+            loop = self._loop
 
-    def _make_handler_done(self, transport: Any) -> Callable[[Any], None]:
-        loop = self._loop
-
-        def handler_done(task: Any) -> None:
-            # A handler that failed leaves its connection closed, and its
-            # error reported: nobody awaits the handler's task.
-            if task.cancelled():
-                if sys.version_info >= (3, 13):
+            # (Named `callback` inside connection_made, like asyncio's: the
+            # name shows in the loop's error messages.)
+            def callback(task: Any) -> None:
+                # A handler that failed leaves its connection closed, and its
+                # error reported: nobody awaits the handler's task. Before
+                # 3.13, asyncio asked a cancelled handler for its exception
+                # too, which raises CancelledError here and is reported as a
+                # failed callback; we do the same.
+                if task.cancelled() and sys.version_info >= (3, 13):
                     transport.close()
-                return
-            exc = task.exception()
-            if exc is not None:
-                loop.call_exception_handler({
-                    "message": "Unhandled exception in client_connected_cb",
-                    "exception": exc,
-                    "transport": transport,
-                })
-                transport.close()
+                    return
+                exc = task.exception()
+                if exc is not None:
+                    loop.call_exception_handler({
+                        "message": "Unhandled exception in client_connected_cb",
+                        "exception": exc,
+                        "transport": transport,
+                    })
+                    transport.close()
 
-        return handler_done
+            self._task = loop.create_task(result)
+            self._task.add_done_callback(callback)
+        self._strong_reader = None
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """EOF (or the error) for the reader; wake wait_closed() and drain()."""
