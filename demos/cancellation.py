@@ -25,6 +25,7 @@ unless --speed says otherwise), so you can see who waited for whom.
 from __future__ import annotations
 
 import argparse
+import math
 
 from compat import (
     CancelledError,
@@ -49,13 +50,21 @@ class Narrator:
         self.tick = tick
         self.start = get_running_loop().time()
 
-    def __call__(self, who: str, what: str) -> None:
-        ticks = round((get_running_loop().time() - self.start) / self.tick)
-        print(f"[{ticks:2d}] {who:>8}: {what}")
+    def now(self) -> int:
+        """The tick we are in. Timers fire a little late, never early: a
+        moment counts as tick 3 from a third of a tick before it on."""
+        return math.floor((get_running_loop().time() - self.start) / self.tick + 0.3)
 
-    async def ticks(self, count: float) -> None:
-        """Sleep for ``count`` ticks."""
-        await sleep(count * self.tick)
+    def __call__(self, who: str, what: str) -> None:
+        print(f"[{self.now():2d}] {who:>8}: {what}")
+
+    async def ticks(self, count: int) -> None:
+        """Sleep until ``count`` ticks after this one."""
+        # Aim at the tick itself on the loop's clock rather than sleeping
+        # "count ticks from now": each wake-up is a little late, and
+        # relative sleeps would add those delays up.
+        target = self.start + (self.now() + count) * self.tick
+        await sleep(target - get_running_loop().time())
 
 
 async def kettle(say: Narrator, ticks_to_boil: int) -> str:

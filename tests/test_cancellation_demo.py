@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEED = ("--speed", "4")  # a tick of 25 ms: the whole demo takes under a second
+SPEED = ("--speed", "2")  # a tick of 50 ms: the whole demo takes about 1.5 s
 TIMEOUT = 60
 
 
