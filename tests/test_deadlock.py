@@ -77,7 +77,7 @@ def test_an_uncaught_deadlock_exits_non_zero_with_a_traceback() -> None:
     assert done.returncode == 1
     assert "Task-1 main() waits on Event.wait()" in done.stderr
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("miniloop.tools.deadlock.DeadlockError: deadlock: Task-1 waits on")
+    assert last.startswith("miniloop.DeadlockError: deadlock: Task-1 waits on")
 
 
 def test_the_error_surfaces_where_the_task_is_stuck_and_can_be_handled() -> None:

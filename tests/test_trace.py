@@ -294,7 +294,7 @@ def test_the_timeline_draws_a_lane_per_task() -> None:
     assert lines[0].startswith("timeline: # step")
     lane = {line.split()[0]: line for line in lines if line.startswith(("Task-", "loop"))}
     assert set(lane) == {"Task-1", "Task-2", "Task-3", "Task-4", "Task-5", "Task-6", "loop"}
-    assert "#-----" in lane["Task-2"] and "waited on sleep(1) until 1.000 1.000 s" in lane["Task-2"]
+    assert "#-----" in lane["Task-2"] and "waited 1.000 s on sleep(1) until 1.000" in lane["Task-2"]
     assert "gather of 3" in lane["Task-1"] and lane["Task-1"].rstrip().count("#") == 2
     assert "T" in lane["loop"] and "~" in lane["loop"]
     time_row = next(line for line in lines if line.startswith("time (s)"))

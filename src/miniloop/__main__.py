@@ -16,9 +16,17 @@ before it starts:
   sleep``) resolve to miniloop's own primitives, because compat sees that
   policy.
 
+Options let you watch the loop think (``python -m miniloop --help`` lists them):
+``--trace`` logs every event and draws a timeline, ``--trace-html FILE``
+draws it as a web page, ``--step`` pauses before each turn of the loop, and
+``--virtual-time`` makes sleeping free.
+
 The exit status is the program's. Problems with the command line itself (a
 target that cannot be found, an unknown option) are reported in one line,
-``miniloop: error: ...``, with status 2.
+``miniloop: error: ...``, with status 2. A program stopped with ``q`` in
+step mode exits with status 3. A deadlock (every task waiting, nothing
+left that could wake one) is reported on stderr and ends the program with
+``DeadlockError`` (status 1), where asyncio would hang.
 
 Options come before TARGET; everything after TARGET belongs to the program,
 so ``python -m miniloop demos.chained --help`` shows the demo's help.
@@ -44,6 +52,8 @@ from pathlib import Path
 from typing import Any, Generic, Literal, NoReturn, TypeVar
 
 import miniloop
+from miniloop.tools.session import traced
+from miniloop.tools.stepper import QUIT_STATUS, stepping
 
 USAGE = "python -m miniloop [OPTIONS] TARGET [ARGS...]"
 
@@ -62,19 +72,11 @@ class UsageError(Exception):
 # takes a value, and has an ``apply`` function that records its effect in
 # RunSettings. The parser, the --help text, and the splitting of OPTIONS from
 # TARGET are all built from the table, so adding an option is adding a row.
-# For example, the planned tracing and time options fit like this:
-#
-#     Option(("--virtual-time",), "sleep in simulated time (instant runs)",
-#            lambda settings, _: setattr(settings, "clock_factory", VirtualClock)),
-#     Option(("--trace-html",), "write the run's timeline to FILE",
-#            lambda settings, path: settings.around_run.append(
-#                lambda: trace.recording(html=path)),
-#            metavar="FILE"),
 #
 # ``clock_factory`` reaches every loop the program makes (through the policy);
 # ``around_run`` holds context managers entered, in order, just before the
 # target starts and left just after it ends (a tracer starts recording, then
-# writes its report). --trace and --step follow the same pattern.
+# writes its report). The tools behind the rows are in miniloop/tools/.
 
 
 @dataclass
@@ -111,7 +113,27 @@ def _version(version: str) -> str:
     return f"miniloop {version} (Python {sys.version.split()[0]})"
 
 
-OPTIONS: list[Option[RunSettings]] = []
+OPTIONS: list[Option[RunSettings]] = [
+    Option(("--virtual-time",),
+           "simulated time: when nothing can run, jump to the next timer (sleeps cost "
+           "nothing; loop.time() still moves by exactly the sleeps)",
+           lambda settings, _: settings.around_run.append(miniloop.virtual_time)),
+    Option(("--trace",),
+           "log what the loop does on stderr, one line per event, then draw a timeline",
+           lambda settings, _: settings.around_run.append(lambda: traced(stream=sys.stderr))),
+    Option(("--trace-to",), "like --trace, but write the log and timeline to FILE",
+           lambda settings, path: settings.around_run.append(lambda: traced(path=path)),
+           metavar="FILE"),
+    Option(("--trace-html",),
+           "draw the run as a web page in FILE (an SVG timeline, a lane per task)",
+           lambda settings, path: settings.around_run.append(lambda: traced(html_path=path)),
+           metavar="FILE"),
+    Option(("--step",),
+           "pause before each turn of the loop and show its state; commands from "
+           f"stdin: Enter one turn, N turns, c continue, t tasks, q quit (exit status "
+           f"{QUIT_STATUS})",
+           lambda settings, _: settings.around_run.append(stepping)),
+]
 
 
 # --- the parser ------------------------------------------------------------------

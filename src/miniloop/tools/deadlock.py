@@ -64,6 +64,9 @@ class DeadlockError(RuntimeError):
     """
 
 
+DeadlockError.__module__ = "miniloop"  # tracebacks say miniloop.DeadlockError, its public name
+
+
 def break_deadlock(loop: Any) -> bool:
     """Called by the loop before it sleeps with nothing scheduled.
 

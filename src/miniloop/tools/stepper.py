@@ -75,9 +75,10 @@ class Stepper:
         """Pause ``loop`` before each of its turns."""
         saved = vars(loop).get("_run_once")
         inner = loop._run_once
+        origin = loop.time()
 
         def stepped_run_once() -> None:
-            self.before_turn(loop)
+            self.before_turn(loop, origin)
             inner()
 
         loop._run_once = stepped_run_once
@@ -93,7 +94,7 @@ class Stepper:
 
     # --- before each turn -----------------------------------------------------------
 
-    def before_turn(self, loop: Any) -> None:
+    def before_turn(self, loop: Any, origin: float = 0.0) -> None:
         """Show the loop's state and obey commands until one says "run"."""
         self.turn += 1
         if self.mode != "step":
@@ -101,7 +102,7 @@ class Stepper:
         if self.turns_to_run > 0:
             self.turns_to_run -= 1
             return
-        self.say(render_state(loop, self.turn))
+        self.say(render_state(loop, self.turn, origin))
         while True:
             self.out.write("step> ")
             self.out.flush()
@@ -135,16 +136,19 @@ class Stepper:
         self.out.flush()
 
 
-def render_state(loop: Any, turn: int) -> str:
-    """What the loop holds before a turn: ready queue, timers, IO waits."""
+def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
+    """What the loop holds before a turn: ready queue, timers, IO waits.
+
+    Times are shown from ``origin`` (the loop's time when stepping began).
+    """
     now = loop.time()
-    lines = [f"--- before turn {turn} · loop time {now:.3f} " + "-" * 30]
+    lines = [f"--- before turn {turn} · loop time {now - origin:.3f} " + "-" * 30]
     ready = list(loop._ready)
     if not ready:
         lines.append("ready (0): nothing")
     else:
         lines.append(f"ready ({len(ready)}), run in this order:")
-        lines += [f"  {index}. {describe_ready_entry(entry)}"
+        lines += [f"  {index}. {describe_ready_entry(entry, origin=origin)}"
                   for index, entry in enumerate(ready[:_SHOWN], 1)]
         if len(ready) > _SHOWN:
             lines.append(f"  ... and {len(ready) - _SHOWN} more")
@@ -155,8 +159,8 @@ def render_state(loop: Any, turn: int) -> str:
     else:
         lines.append(f"timers ({len(live)}), soonest first:")
         for timer in live[:_SHOWN]:
-            lines.append(f"  {timer.when():9.3f} (in {max(0.0, timer.when() - now):.3f} s)  "
-                         f"{describe_timer(timer)}")
+            due, wait = timer.when() - origin, max(0.0, timer.when() - now)
+            lines.append(f"  {due:9.3f} (in {wait:.3f} s)  {describe_timer(timer)}")
         if len(live) > _SHOWN:
             lines.append(f"  ... and {len(live) - _SHOWN} more")
     lines += _io_lines(loop)

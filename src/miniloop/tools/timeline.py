@@ -5,8 +5,8 @@ everyone waiting for?" at a glance::
 
     turn           0  1  2  3  4  5  6
     time (s)       0.000    1.001
-    Task-1 main()  .  #--------.  #     finished; waited on gather of 3 (...) 1.001 s
-    Task-2 count()    .  #--.  #        finished; waited on sleep(1) until 1.000 1.001 s
+    Task-1 main()  .  #--------.  #     finished; waited 1.001 s on gather of 3 (...)
+    Task-2 count()    .  #--.  #        finished; waited 1.001 s on sleep(1) until 1.000
     loop                    T  c  c
 
 ``#`` is a step, ``-`` waiting on a future, ``.`` ready to run (created or
@@ -136,6 +136,6 @@ def _summary(lane: Lane) -> str:
     waits = lane.waits()
     if not waits:
         return ending
-    shown = [f"{w.label} {w.end - w.start:.3f} s" for w in waits[:2]]
+    shown = [f"{w.end - w.start:.3f} s on {w.label}" for w in waits[:2]]
     more = f" +{len(waits) - 2} more" if len(waits) > 2 else ""
-    return f"{ending}; waited on {', '.join(shown)}{more}"
+    return f"{ending}; waited {', '.join(shown)}{more}"

@@ -553,20 +553,32 @@ def _entry_text(entry: Any) -> str:
 # --- recording every loop made in a block ------------------------------------------------------
 
 
+_active: list[Trace] = []  # the recordings in force, innermost last
+
+
 @contextlib.contextmanager
 def recording(*, log: TextIO | None = None) -> Iterator[Trace]:
     """Record every miniloop loop made inside the block; yields the Trace.
 
     With ``log``, each event is also written there as it happens (see
     ``textlog.py``). The trace's watcher goes first in line, so that other
-    tools (step mode) wrap the recorded turn rather than replace it.
+    tools (step mode) wrap the recorded turn rather than replace it. A
+    recording inside another one shares its Trace: a loop is recorded once.
     """
+    if _active:
+        trace = _active[-1]
+        if log is not None:
+            trace.listen(TextLog(log))
+        yield trace
+        return
     trace = Trace()
     if log is not None:
         trace.listen(TextLog(log))
     loop_module.new_loop_watchers.insert(0, trace.attach)
+    _active.append(trace)
     try:
         yield trace
     finally:
+        _active.remove(trace)
         loop_module.new_loop_watchers.remove(trace.attach)
         trace.detach_all()
