@@ -100,7 +100,7 @@ def _object_name(obj: object) -> str:
     return f"{module}.{cls.__qualname__} object at {id(obj):#x}"
 
 
-def _describe(obj: object, state: str, waiters: collections.deque[Any] | None) -> str:
+def _describe(obj: object, state: str, waiters: collections.deque[Any]) -> str:
     """``<asyncio.locks.Lock object at 0x... [locked, waiters:2]>``."""
     if waiters:
         state = f"{state}, waiters:{len(waiters)}"
@@ -367,7 +367,7 @@ class Semaphore(_AcquireReleaseBlock, LoopBound):
     def __init__(self, value: int = 1) -> None:
         if value < 0:
             raise ValueError("Semaphore initial value must be >= 0")
-        self._waiters: collections.deque[Any] | None = None
+        self._waiters: collections.deque[Any] = collections.deque()
         self._value = value
 
     def __repr__(self) -> str:
@@ -390,8 +390,6 @@ class Semaphore(_AcquireReleaseBlock, LoopBound):
             self._value -= 1
             return True
 
-        if self._waiters is None:
-            self._waiters = collections.deque()
         waiters = self._waiters
         waiter = self._get_loop().create_future()
         waiters.append(waiter)
@@ -436,7 +434,7 @@ class Semaphore(_AcquireReleaseBlock, LoopBound):
 
     def _wake_next(self) -> bool:
         """Give a permit to the first waiter not yet woken; False if there is none."""
-        for waiter in self._waiters or ():
+        for waiter in self._waiters:
             if not waiter.done():
                 self._value -= 1
                 waiter.set_result(True)
