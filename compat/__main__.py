@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ from miniloop.__main__ import (
     parse_command_line,
     resolve_target,
 )
+from miniloop.tools.session import timeline_section
 
 USAGE = "python -m compat [OPTIONS] TARGET [ARGS...]"
 
@@ -58,6 +60,8 @@ class CompareSettings:
     timeout: float | None = None
     # Options passed on to `python -m miniloop` for the miniloop run.
     miniloop_options: list[str] = field(default_factory=list)
+    # --trace: show miniloop's timeline of its run under the two transcripts.
+    trace: bool = False
 
 
 def _set_timeout(settings: CompareSettings, value: str) -> None:
@@ -70,10 +74,6 @@ def _set_timeout(settings: CompareSettings, value: str) -> None:
 
 
 # One row per option, as in miniloop's command line (see miniloop/__main__.py).
-# --trace is reserved: when miniloop's command line has it, it becomes
-#     Option(("--trace",), "trace the miniloop run (shown after the comparison)",
-#            lambda settings, _: settings.miniloop_options.append("--trace")),
-# and the trace, which miniloop writes to standard error, shows in the report.
 OPTIONS: list[Option[CompareSettings]] = [
     Option(("--sequential",),
            "run asyncio first, then miniloop (default: both at once, which takes "
@@ -82,6 +82,10 @@ OPTIONS: list[Option[CompareSettings]] = [
            lambda settings, _: setattr(settings, "parallel", False)),
     Option(("--timeout",), "stop both runs after this many seconds (default: no limit)",
            _set_timeout, metavar="SECONDS"),
+    Option(("--trace",),
+           "trace the miniloop run, and show its timeline (a lane per task) under the "
+           "two transcripts",
+           lambda settings, _: setattr(settings, "trace", True)),
 ]
 
 
@@ -129,21 +133,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"compat: error: {problem} (see: python -m compat --help)", file=sys.stderr)
         return USAGE_ERROR
 
-    try:
-        first, second = run_both(target.python_command, args, parallel=settings.parallel,
-                                 timeout=settings.timeout,
-                                 miniloop_options=settings.miniloop_options)
-        verdict = compare_runs(first, second, declarations)
-    except subprocess.TimeoutExpired:
-        print(f"compat: the runs took longer than {settings.timeout:g} s and were stopped",
-              file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 128 + 2  # the runs were stopped on the way out (run_programs)
+    with tempfile.TemporaryDirectory(prefix="compat-trace-") as folder:
+        trace_file = os.path.join(folder, "trace.txt")
+        if settings.trace:
+            # The trace goes to a file, so that miniloop's stderr stays the program's.
+            settings.miniloop_options += ["--trace-to", trace_file]
+        try:
+            first, second = run_both(target.python_command, args, parallel=settings.parallel,
+                                     timeout=settings.timeout,
+                                     miniloop_options=settings.miniloop_options)
+            verdict = compare_runs(first, second, declarations)
+        except subprocess.TimeoutExpired:
+            print(f"compat: the runs took longer than {settings.timeout:g} s and were stopped",
+                  file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 128 + 2  # the runs were stopped on the way out (run_programs)
+        timeline = _miniloop_timeline(trace_file) if settings.trace else ""
     masker = Masker.with_patterns(declarations.measurement_patterns)
     print(render(first, second, verdict, width=_report_width(first, second), masker=masker,
                  mark_rows=declarations.line_order != CONCURRENT))
+    if settings.trace:
+        print("\nminiloop's run, as its trace drew it:")
+        print(timeline.rstrip() or "(no trace was written: did the miniloop run start?)")
     return 0 if verdict.same else 1
+
+
+def _miniloop_timeline(trace_file: str) -> str:
+    """The timeline part of the trace file the miniloop run wrote ("" if none)."""
+    try:
+        with open(trace_file, encoding="utf-8") as trace:
+            return timeline_section(trace.read())
+    except OSError:
+        return ""
 
 
 if __name__ == "__main__":

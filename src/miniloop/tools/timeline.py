@@ -116,7 +116,7 @@ def _ruler(name: str, labels: list[str], picture: Picture, cell: int, per_cell: 
         time = picture.times[column]
         changed = previous_time is None or time - previous_time > 0.0005
         previous_time = time
-        if not label or (not every_column and not changed):
+        if not label or (not every_column and not changed) or picture.gaps[column]:
             continue
         position = (column // per_cell) * cell
         if position < free_from:
