@@ -98,7 +98,9 @@ def run_one(program: Program, kind: str, *, clock: Any = None) -> list[str]:
     return transcript
 
 
-def run_all(program: Program, kinds: Iterable[str] = KINDS, *, clock_factory: Any = None) -> Transcripts:
+def run_all(
+    program: Program, kinds: Iterable[str] = KINDS, *, clock_factory: Any = None
+) -> Transcripts:
     """Run ``program`` on every backend in ``kinds``."""
     result = Transcripts()
     for kind in kinds:
