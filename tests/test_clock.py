@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,3 +220,18 @@ def test_virtual_time_works_as_a_decorator_and_with_asyncio_runner() -> None:
 
     assert miniloop.run(main()) == 3600.0
     assert asyncio.Runner(loop_factory=miniloop.Loop).run(main()) == 3600.0
+
+
+def test_the_command_line_runs_an_hour_of_sleep_in_virtual_time(tmp_path: Path) -> None:
+    program = tmp_path / "hour.py"
+    program.write_text(
+        "import asyncio\n"
+        "async def main():\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    await asyncio.sleep(3600)\n"
+        "    print('slept until', loop.time())\n"
+        "asyncio.run(main())\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "miniloop", "--virtual-time", str(program)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "slept until 3600.0\n"

@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -219,3 +220,22 @@ def test_the_detector_sees_what_could_still_wake_the_loop() -> None:
         left.close()
         right.close()
         loop.close()
+
+
+def test_the_command_line_reports_a_deadlock_and_fails(tmp_path: Path) -> None:
+    program = tmp_path / "two_locks.py"
+    program.write_text(textwrap.dedent(TWO_LOCKS).replace(
+        "miniloop.run(main())", "asyncio.run(main())"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "miniloop", str(program)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0  # the program catches DeadlockError itself
+    assert done.stdout.startswith("DeadlockError: deadlock: Task-1 waits on gather of 2")
+    program.write_text("import asyncio\n"
+                       "async def main():\n"
+                       "    await asyncio.Event().wait()\n"
+                       "asyncio.run(main())\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "miniloop", "--virtual-time", str(program)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Task-1 main() waits on Event.wait()" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1].startswith("miniloop.DeadlockError: deadlock")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +106,39 @@ def test_step_mode_wraps_a_traced_turn() -> None:
         assert miniloop.run(main()) == "done"
     assert trace.of_kind("finished")
     assert len(states(out.getvalue())) == 3  # Enter, Enter, c
+
+
+# --- driven through a pipe, from the command line ----------------------------------------------
+
+
+def run_stepping(commands: str, *options: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run([sys.executable, "-m", "miniloop", "--step", *options,
+                           "demos.countasync"], input=commands, capture_output=True,
+                          text=True, timeout=120, cwd=root)
+
+
+def test_a_pipe_drives_step_mode_to_the_end() -> None:
+    done = run_stepping("\n\nt\nc\n", "--virtual-time")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("One\nOne\nOne\nTwo\nTwo\nTwo\n"
+                           "countasync.py executed in 1.00 seconds.\n")
+    assert [block.split(" ")[0] for block in states(done.stderr)] == ["1", "2", "3"]
+    assert "timers (3), soonest first:" in states(done.stderr)[2]
+    assert "Task-2 count(): waits on sleep(1) until 1.000, at demos/countasync.py:" \
+        in done.stderr
+
+
+def test_q_on_the_pipe_exits_with_status_3() -> None:
+    done = run_stepping("\nq\n")
+    assert done.returncode == QUIT_STATUS
+    assert done.stdout == ""  # stopped before count() printed anything
+    assert "quitting at turn 2" in done.stderr
+
+
+def test_step_and_trace_together_show_state_then_the_turn() -> None:
+    done = run_stepping("\nc\n", "--virtual-time", "--trace")
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    assert err.index("--- before turn 1") < err.index("Task-1 step 1 (first step)") \
+        < err.index("--- before turn 2")

@@ -6,8 +6,11 @@ import asyncio
 import io
 import itertools
 import socket
+import subprocess
+import sys
 from collections import deque
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -331,3 +334,50 @@ def test_the_demo_transcript_is_untouched_by_tracing() -> None:
     with recording():
         traced = run_one(countasync, "miniloop", clock=miniloop.VirtualClock())
     assert traced == run_one(countasync, "asyncio")
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          timeout=120, cwd=root)
+
+
+def test_trace_flag_logs_to_stderr_and_leaves_stdout_alone() -> None:
+    plain = run_cli("-m", "miniloop", "--virtual-time", "demos.countasync")
+    traced = run_cli("-m", "miniloop", "--virtual-time", "--trace", "demos.countasync")
+    assert traced.returncode == plain.returncode == 0, traced.stderr
+    assert traced.stdout == plain.stdout == (
+        "One\nOne\nOne\nTwo\nTwo\nTwo\ncountasync.py executed in 1.00 seconds.\n")
+    log = traced.stderr.splitlines()
+    assert log[0].startswith(" turn      time  what happened (miniloop trace")
+    assert any(line.startswith("    2     0.000  Task-2 waits on sleep(1) until 1.000, at "
+                               "demos/countasync.py:") and line.endswith(" in count")
+               for line in log)
+    assert "    3     1.000  timer fired: end of sleep for Task-2" in log
+    timeline = traced.stderr[traced.stderr.index("\ntimeline: "):]
+    assert "Task-2 count()" in timeline and "waited 1.000 s on sleep(1) until 1.000" in timeline
+
+
+def test_trace_to_writes_the_trace_to_a_file(tmp_path: Path) -> None:
+    trace_file = tmp_path / "trace.txt"
+    done = run_cli("-m", "miniloop", "--virtual-time", "--trace-to", str(trace_file),
+                   "demos.countasync")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    text = trace_file.read_text(encoding="utf-8")
+    assert "Task-1 waits on gather of 3 (Task-2, Task-3, Task-4)" in text
+    assert "\ntimeline: # step" in text
+
+
+def test_compat_trace_shows_the_timeline_under_the_transcripts() -> None:
+    done = run_cli("-m", "compat", "--trace", "demos.countasync", "--speed", "20")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = done.stdout
+    assert "same output: 7 lines, in the same order" in report
+    after = report[report.index("miniloop's run, as its trace drew it:"):]
+    assert "timeline: # step" in after
+    assert [line.split()[0] for line in after.splitlines()[4:11]] == [
+        "Task-1", "Task-2", "Task-3", "Task-4", "Task-5", "Task-6", "loop"]

@@ -10,6 +10,7 @@ import itertools
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,16 @@ def test_the_browser_renders_a_picture(tmp_path: Path) -> None:
     assert shot.returncode == 0, shot.stderr
     data = picture.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+def test_the_command_line_writes_the_page(tmp_path: Path) -> None:
+    page_file = tmp_path / "trace.html"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "miniloop", "--virtual-time",
+                           "--trace-html", str(page_file), "demos.countasync"],
+                          capture_output=True, text=True, timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"miniloop: trace page written to {page_file}\n"
+    page = page_file.read_text(encoding="utf-8")
+    assert "<title>miniloop trace of demos.countasync</title>" in page
+    assert page.count('data-lane="') == 7
