@@ -51,13 +51,16 @@ class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
                  waiter: Any = None, extra: dict[str, Any] | None = None) -> None:
         super().__init__(loop, sock, protocol, extra)
         self._address = address  # the connected peer, if any
+        self._read_size = min(self.max_size, len(loop._read_scratch))
         self._announce(waiter)
 
     def _read_ready(self) -> None:
         if self._conn_lost:
             return
+        scratch = self._loop._read_scratch  # see sockets.py: no 256 KiB allocation per read
         try:
-            data, address = self._sock.recvfrom(self.max_size)  # type: ignore[union-attr]
+            nbytes, address = self._sock.recvfrom_into(  # type: ignore[union-attr]
+                scratch, self._read_size)
         except _WOULD_BLOCK:
             return
         except OSError as exc:
@@ -67,7 +70,7 @@ class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
         except BaseException as exc:
             self._fatal_error(exc, "Fatal read error on datagram transport")
         else:
-            self._protocol.datagram_received(data, address)
+            self._protocol.datagram_received(bytes(scratch[:nbytes]), address)
 
     def sendto(self, data: Any, addr: Any = None) -> None:
         """Send one datagram to ``addr`` (or to the connected peer)."""

@@ -103,15 +103,17 @@ class ReadPipeTransport(asyncio.ReadTransport):
             self._loop._watch(self._fileno, READ, self._read_ready)
 
     def _read_ready(self) -> None:
+        # Through the loop's scratch buffer, as socket reads (see sockets.py).
+        scratch = self._loop._read_scratch
         try:
-            data = os.read(self._fileno, self.max_size)  # type: ignore[arg-type]
+            nbytes = os.readv(self._fileno, (scratch[:self.max_size],))  # type: ignore[arg-type]
         except _WOULD_BLOCK:
             return
         except OSError as exc:
             self._fatal_error(exc, "Fatal read error on pipe transport")
             return
-        if data:
-            self._protocol.data_received(data)
+        if nbytes:
+            self._protocol.data_received(bytes(scratch[:nbytes]))
             return
         # The writer closed its end.
         if self._loop.get_debug():

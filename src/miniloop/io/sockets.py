@@ -41,6 +41,9 @@ from miniloop.io.readiness import READ, WRITE, ReadinessMixin
 
 logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
+# The size of each loop's scratch buffer for reads (asyncio's read size).
+READ_SCRATCH_SIZE = 256 * 1024
+
 # The fallback copies a file in chunks of this size (asyncio's figure).
 SENDFILE_FALLBACK_CHUNK = 256 * 1024
 
@@ -102,6 +105,16 @@ def numeric_address_info(
 
 class SocketsMixin(ReadinessMixin):
     """The ``sock_*`` coroutines, ``getaddrinfo`` and ``getnameinfo``."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # One scratch buffer for the reads of this loop's transports. Asking
+        # recv() for up to 256 KiB makes it allocate (and then shrink) a
+        # 256 KiB bytes object per call, which costs more than the system
+        # call itself; reading into this buffer and copying out the few
+        # bytes that came is several times cheaper. One buffer is enough:
+        # reads run one at a time, on the loop's thread, and copy out at once.
+        self._read_scratch = memoryview(bytearray(READ_SCRATCH_SIZE))
 
     # --- the one way a task waits for a descriptor -------------------------------
 

@@ -439,6 +439,8 @@ class SocketTransport(SocketTransportBase, asyncio.Transport):
         super().__init__(loop, sock, protocol, extra, server)
         self._eof = False  # write_eof() was called
         self._empty_waiter: Any = None  # sendfile waits on it for an empty buffer
+        # Reads go through the loop's scratch buffer (see sockets.py).
+        self._read_size = min(self.max_size, len(loop._read_scratch))
         disable_nagle(sock)
         self._announce(waiter)
 
@@ -461,8 +463,9 @@ class SocketTransport(SocketTransportBase, asyncio.Transport):
     def _read_and_deliver(self) -> None:
         if self._conn_lost:
             return
+        scratch = self._loop._read_scratch
         try:
-            data = self._sock.recv(self.max_size)  # type: ignore[union-attr]
+            nbytes = self._sock.recv_into(scratch, self._read_size)  # type: ignore[union-attr]
         except _WOULD_BLOCK:
             return
         except (SystemExit, KeyboardInterrupt):
@@ -470,11 +473,11 @@ class SocketTransport(SocketTransportBase, asyncio.Transport):
         except BaseException as exc:
             self._fatal_error(exc, "Fatal read error on socket transport")
             return
-        if not data:
+        if not nbytes:
             self._on_eof()
             return
         try:
-            self._protocol.data_received(data)
+            self._protocol.data_received(bytes(scratch[:nbytes]))
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
