@@ -364,7 +364,11 @@ class StreamWriter:
         protocol = self._protocol
         # The common case, decided without another coroutine object:
         # writing is not paused and the connection is alive.
-        if getattr(protocol, "_paused", True) or getattr(protocol, "_connection_lost", True):
+        try:
+            flowing = not (protocol._paused or protocol._connection_lost)
+        except AttributeError:  # a protocol of its own kind: let it decide
+            flowing = False
+        if not flowing:
             await protocol._drain_helper()
 
     async def start_tls(self, sslcontext: Any, *, server_hostname: str | None = None,
