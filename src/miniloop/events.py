@@ -30,7 +30,12 @@ from typing import Any
 # asyncio contract: the per-thread "running loop" slot is asyncio's, so that
 # asyncio.get_running_loop() and miniloop.get_running_loop() always agree.
 _get_running_loop: Callable[[], Any] = _aio_events._get_running_loop
-_set_running_loop: Callable[[Any], None] = _aio_events._set_running_loop
+
+
+def _set_running_loop(loop: Any) -> None:
+    # Looked up at each call: code (CPython's own tests, for one) may swap
+    # asyncio's C slot for its pure-Python twin, and we must fill that one.
+    _aio_events._set_running_loop(loop)
 
 
 def get_running_loop() -> Any:

@@ -44,7 +44,7 @@ from miniloop.clock import POLL, Clock, new_clock
 from miniloop.debugging import DebugModeMixin, debug_mode_requested
 from miniloop.futures import Future, isfuture
 from miniloop.reporting import ExceptionHandlerMixin, logger
-from miniloop.reprs import describe_callback, describe_handle, extract_stack
+from miniloop.reprs import caller_outside, describe_callback, describe_handle, extract_stack
 from miniloop.tasks import Task, ensure_future
 
 T = TypeVar("T")
@@ -80,6 +80,7 @@ class Handle:
         "_cancelled",
         "_context",
         "_loop",
+        "_repr",
         "_source_traceback",
     )
 
@@ -97,16 +98,20 @@ class Handle:
         self._cancelled = False
         self._source_traceback: Any = None
         if loop._debug:
-            self._source_traceback = extract_stack(sys._getframe(2))
+            # "Created at" the first frame outside this module: the code
+            # that called call_soon, call_later... (or made the handle).
+            self._source_traceback = extract_stack(caller_outside(sys._getframe(1), __name__))
 
     def cancel(self) -> None:
         """Do not run the callback after all."""
         if not self._cancelled:
             self._cancelled = True
+            if self._loop._debug:
+                self._repr = describe_handle(self)  # keep saying what it was
             # Drop the references now: a cancelled handle may wait a long
             # time in the timer heap before the loop throws it away.
-            self._callback = _cancelled_callback
-            self._args = ()
+            self._callback = None  # type: ignore[assignment]
+            self._args = None  # type: ignore[assignment]
 
     def cancelled(self) -> bool:
         """True if cancel() was called."""
@@ -138,11 +143,7 @@ class Handle:
         del self
 
     def __repr__(self) -> str:
-        return describe_handle(self)
-
-
-def _cancelled_callback() -> None:  # pragma: no cover - never called
-    pass
+        return getattr(self, "_repr", None) or describe_handle(self)
 
 
 def _arming_order(timer: TimerHandle) -> float:
@@ -186,19 +187,25 @@ class TimerHandle(Handle):
     # in (``_order``, see clock.VirtualClock): equal deadlines keep it.
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, TimerHandle):
-            return False
+            return NotImplemented
         if self._when != other._when:
             return self._when < other._when
         return _arming_order(self) < _arming_order(other)
 
     def __le__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and not other.__lt__(self)
+        if not isinstance(other, TimerHandle):
+            return NotImplemented
+        return not other.__lt__(self)
 
     def __gt__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and other.__lt__(self)
+        if not isinstance(other, TimerHandle):
+            return NotImplemented
+        return other.__lt__(self)
 
     def __ge__(self, other: object) -> bool:
-        return isinstance(other, TimerHandle) and not self.__lt__(other)
+        if not isinstance(other, TimerHandle):
+            return NotImplemented
+        return not self.__lt__(other)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TimerHandle):

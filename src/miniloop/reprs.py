@@ -41,6 +41,13 @@ def extract_stack(frame: Any) -> traceback.StackSummary:
     return stack
 
 
+def caller_outside(frame: Any, module_name: str) -> Any:
+    """The first frame, from ``frame`` outwards, that is not in ``module_name``."""
+    while frame is not None and frame.f_globals.get("__name__") == module_name:
+        frame = frame.f_back
+    return frame
+
+
 # --- callbacks ------------------------------------------------------------------
 
 
@@ -82,7 +89,7 @@ def describe_handle(handle: Any) -> str:
     info = [type(handle).__name__]
     if handle._cancelled:
         info.append("cancelled")
-    else:
+    if handle._callback is not None:
         info.append(describe_callback(handle._callback, handle._args, handle._loop.get_debug()))
     when = getattr(handle, "_when", None)
     if when is not None:

@@ -57,12 +57,23 @@ import exclusions  # noqa: E402  (a sibling file, found through sys.path)
 BACKENDS = ("asyncio", "miniloop", "miniloop-api")
 
 # The modules that test asyncio's non-IO toolkit. test_eager_task_factory
-# exists from 3.12 on, test_staggered from 3.13 on.
+# exists from 3.12 on, test_staggered from 3.13 on. (test_base_events tests
+# asyncio's BaseEventLoop class itself, so it is not among them.)
 TOOLKIT_MODULES = (
     "test_futures", "test_futures2", "test_tasks", "test_taskgroups", "test_timeouts",
     "test_waitfor", "test_queues", "test_locks", "test_context", "test_pep492",
     "test_runners", "test_threads", "test_eager_task_factory", "test_staggered",
+    "test_events",
 )
+# Modules of which only some classes are about the toolkit. The rest of
+# test_events drives sockets, pipes and subprocesses on loops it builds
+# itself (asyncio.SelectorEventLoop): IO, and never a miniloop loop.
+TOOLKIT_CLASSES = {
+    "test_events": (
+        "HandleTests", "TimerTests", "AbstractEventLoopTests", "PolicyTests",
+        "TestPyGetEventLoop", "TestCGetEventLoop", "TestServer", "TestAbstractServer",
+    ),
+}
 # Quick enough for every CI run: every toolkit module, minus the few tests
 # that spend seconds in the garbage collector or sleeping, and minus the
 # test_tasks classes that repeat the same tests for other mixes of asyncio's
@@ -231,6 +242,9 @@ def worker(module_name: str, backend: str, out_path: str, skip_path: str | None,
         for test in _all_tests(unittest.defaultTestLoader.loadTestsFromModule(module)):
             test_id = recorder.short_id(test)
             if test_id in skip:
+                continue
+            classes = TOOLKIT_CLASSES.get(module_name)
+            if classes is not None and test_id.split(".")[0] not in classes:
                 continue
             if quick and any(fnmatch.fnmatchcase(test_id, p) for p in QUICK_SKIP):
                 continue
