@@ -95,6 +95,10 @@ __all__ += [
     "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event",
     "LifoQueue", "Lock", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "Semaphore",
 ]
+if sys.version_info >= (3, 12):
+    from miniloop.eager import create_eager_task_factory, eager_task_factory
+
+    __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):
     from miniloop.queues import QueueShutDown
 

@@ -506,7 +506,10 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
         self._check_closed()
         factory = self._task_factory
         if factory is None:
-            return Task(coro, loop=self, name=name, context=context)
+            task = Task(coro, loop=self, name=name, context=context)
+            if task._source_traceback:
+                del task._source_traceback[-1]  # "created at" our caller
+            return task
         task = factory(self, coro) if context is None else factory(self, coro, context=context)
         if name is not None or sys.version_info[:3] == (3, 13, 0):
             task.set_name(name)  # 3.13.0 renames even to None: asyncio did

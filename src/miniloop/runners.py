@@ -97,7 +97,7 @@ class Runner:
             if self._interrupt_count > 0:
                 uncancel = getattr(task, "uncancel", None)
                 if uncancel is not None and uncancel() == 0:
-                    raise KeyboardInterrupt() from None
+                    raise KeyboardInterrupt()  # chained to the cancellation, as asyncio
             raise
         finally:
             if sigint_handler is not None and signal.getsignal(signal.SIGINT) is sigint_handler:
