@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from miniloop import events
-from miniloop.futures import _loop_for_new_future, isfuture
+from miniloop.futures import _loop_for_new_future, get_loop, isfuture
 from miniloop.tasks import ensure_future, iscoroutine
 
 T = TypeVar("T")
@@ -101,14 +101,17 @@ class ExecutorMixin:
         if timeout is not None:
             deadline = loop.call_later(timeout, _set_result_unless_cancelled, done, _TIMED_OUT)
         try:
-            if await done is _TIMED_OUT:
-                warnings.warn("The executor did not finishing joining "
-                              f"its threads within {timeout} seconds.",
-                              RuntimeWarning, stacklevel=2)
-                executor.shutdown(wait=False)
+            timed_out = await done is _TIMED_OUT
         finally:
             if deadline is not None:
                 deadline.cancel()
+        if timed_out:
+            # Give up on the stragglers; joining them would block the loop.
+            warnings.warn("The executor did not finishing joining "
+                          f"its threads within {timeout} seconds.",
+                          RuntimeWarning, stacklevel=2)
+            executor.shutdown(wait=False)
+        else:
             joiner.join()
 
     def _join_executor(self, executor: concurrent.futures.Executor, done: Any,
@@ -157,8 +160,8 @@ def wrap_future(future: Any, *, loop: Any = None) -> Any:
     """A loop future that follows a ``concurrent.futures.Future`` (or is ``future``)."""
     if isfuture(future):
         return future
-    if not isinstance(future, concurrent.futures.Future):
-        raise TypeError(f"concurrent.futures.Future is expected, got {future!r}")
+    assert isinstance(future, concurrent.futures.Future), (  # asyncio's check, and error
+        f"concurrent.futures.Future is expected, got {future!r}")
     if loop is None:
         loop = _loop_for_new_future()
     mirror = loop.create_future()
@@ -194,8 +197,11 @@ def chain_future(source: Any, destination: Any) -> None:
     Either may be a loop future or a ``concurrent.futures.Future``; the
     copying always happens on the destination's own loop thread.
     """
-    source_loop = source.get_loop() if isfuture(source) else None
-    destination_loop = destination.get_loop() if isfuture(destination) else None
+    for future, role in ((source, "source"), (destination, "destination")):
+        if not isfuture(future) and not isinstance(future, concurrent.futures.Future):
+            raise TypeError(f"A future is required for {role} argument")
+    source_loop = get_loop(source) if isfuture(source) else None
+    destination_loop = get_loop(destination) if isfuture(destination) else None
 
     def on_destination_done(dest: Any) -> None:
         if not dest.cancelled():
@@ -211,7 +217,7 @@ def chain_future(source: Any, destination: Any) -> None:
             return
         if destination_loop is None or destination_loop is source_loop:
             _copy_state(src, destination)
-        elif sys.version_info >= (3, 12) and destination_loop.is_closed():
+        elif destination_loop.is_closed():
             return
         else:
             destination_loop.call_soon_threadsafe(_copy_state, src, destination)
@@ -250,6 +256,6 @@ def _loop_world_exception(exc: BaseException) -> BaseException:
         converted = events.InvalidStateError(*exc.args)
     else:
         return exc
-    if sys.version_info >= (3, 13):
+    if sys.version_info >= (3, 12):
         converted = converted.with_traceback(exc.__traceback__)
     return converted
