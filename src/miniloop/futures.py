@@ -105,25 +105,29 @@ class Future(Generic[T]):
 
     def result(self) -> T:
         """The result; raises the exception, CancelledError, or InvalidStateError."""
-        if self._state is CANCELLED:
-            raise self._make_cancelled_error()
-        if self._state is not FINISHED:
+        if self._state is PENDING:
             raise InvalidStateError("Result is not set.")
+        exc = self._error()
+        if exc is None:
+            return self._result  # type: ignore[return-value]
+        # The traceback will hold this frame: let the frame hold neither
+        # the future nor the exception, or future -> exception ->
+        # traceback -> frame -> future is a cycle that keeps both (and the
+        # awaiting frames) alive until the garbage collector runs.
+        # asyncio's C futures have no frame, so they free all of it at once.
+        del self
+        try:
+            raise exc
+        finally:
+            del exc
+
+    def _error(self) -> BaseException | None:
+        """What awaiting this done future raises (None: it returns); marks it seen."""
+        if self._state is CANCELLED:
+            return self._make_cancelled_error()
         self._log_tb = False
         exc = self._exception
-        if exc is not None:
-            # The traceback will hold this frame: let the frame hold neither
-            # the future nor the exception, or future -> exception ->
-            # traceback -> frame -> future is a cycle that keeps both (and the
-            # awaiting frames) alive until the garbage collector runs.
-            # asyncio's C futures have no frame, so they free all of it at once.
-            tb = self._exception_tb
-            del self
-            try:
-                raise exc.with_traceback(tb)
-            finally:
-                del exc, tb
-        return self._result  # type: ignore[return-value]
+        return None if exc is None else exc.with_traceback(self._exception_tb)
 
     def exception(self) -> BaseException | None:
         """The exception (or None); raises CancelledError or InvalidStateError."""
@@ -143,7 +147,7 @@ class Future(Generic[T]):
     def set_result(self, result: T) -> None:
         """Store the result and schedule the done callbacks."""
         if self._state is not PENDING:
-            raise InvalidStateError(f"{self._state}: {self!r}")
+            raise InvalidStateError("invalid state")  # what the C future says
         self._result = result
         self._state = FINISHED
         self._schedule_callbacks()
@@ -151,7 +155,7 @@ class Future(Generic[T]):
     def set_exception(self, exception: BaseException | type[BaseException]) -> None:
         """Store an exception and schedule the done callbacks."""
         if self._state is not PENDING:
-            raise InvalidStateError(f"{self._state}: {self!r}")
+            raise InvalidStateError("invalid state")  # what the C future says
         if isinstance(exception, type):
             exception = exception()
         exception = _refuse_stop_iteration(exception)
@@ -234,11 +238,16 @@ class Future(Generic[T]):
                 raise
         if self._state is PENDING:
             raise RuntimeError("await wasn't used with future")
+        if self._state is FINISHED and self._exception is None:
+            return self._result  # type: ignore[return-value]
+        # Raised here, not through result(): one frame of ours in the
+        # traceback instead of two (asyncio's C future shows none).
+        exc = self._error()
+        del self  # no cycle through this frame (see result())
         try:
-            return self.result()
-        except BaseException:
-            del self
-            raise
+            raise exc  # type: ignore[misc]
+        finally:
+            del exc
 
     __iter__ = __await__  # so that generator-based coroutines can `yield from` it
 

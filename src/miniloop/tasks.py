@@ -304,9 +304,11 @@ class Task(Future[T]):
         """The coroutine this task drives."""
         return self._coro
 
-    def get_context(self) -> contextvars.Context:
-        """The context every step of this task runs in."""
-        return self._context
+    if sys.version_info >= (3, 12):  # asyncio's tasks gained it in 3.12
+
+        def get_context(self) -> contextvars.Context:
+            """The context every step of this task runs in."""
+            return self._context
 
     def get_name(self) -> str:
         """The task's name (``Task-N`` unless one was given)."""
@@ -381,11 +383,7 @@ def _exception_of(future: Any) -> BaseException | None:
     if isinstance(future, Future) and type(future).result is Future.result:
         # One of ours: read the outcome instead of raising it, so that no
         # frame of the loop's machinery ends up in the exception's traceback.
-        if future._state is CANCELLED:
-            return future._make_cancelled_error()
-        future._log_tb = False
-        exc = future._exception
-        return None if exc is None else exc.with_traceback(future._exception_tb)
+        return future._error()
     try:
         future.result()
     except BaseException as exc:  # a cancellation is also delivered this way
