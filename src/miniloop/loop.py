@@ -117,9 +117,11 @@ class Handle:
         """True if cancel() was called."""
         return self._cancelled
 
-    def get_context(self) -> contextvars.Context:
-        """The context the callback will run in."""
-        return self._context
+    if sys.version_info >= (3, 12):  # asyncio's handles gained it in 3.12
+
+        def get_context(self) -> contextvars.Context:
+            """The context the callback will run in."""
+            return self._context
 
     def _run(self) -> None:
         if self._cancelled:
