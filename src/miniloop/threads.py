@@ -79,7 +79,7 @@ class ExecutorMixin:
     def set_default_executor(self, executor: concurrent.futures.ThreadPoolExecutor) -> None:
         """Use ``executor`` for run_in_executor(None, ...)."""
         if not isinstance(executor, concurrent.futures.ThreadPoolExecutor):
-            raise TypeError("executor must be ThreadPoolExecutor")
+            raise TypeError("executor must be ThreadPoolExecutor instance")
         self._default_executor = executor
 
     async def shutdown_default_executor(self, timeout: float | None = None) -> None:
@@ -98,21 +98,24 @@ class ExecutorMixin:
         joiner = threading.Thread(target=self._join_executor, args=(executor, done, joining))
         joiner.start()
         deadline = None
-        if timeout is not None:
+        if timeout is not None and sys.version_info >= (3, 13):
             deadline = loop.call_later(timeout, _set_result_unless_cancelled, done, _TIMED_OUT)
         try:
             timed_out = await done is _TIMED_OUT
         finally:
             if deadline is not None:
                 deadline.cancel()
+        if not timed_out:
+            # 3.12 waits for the pool however long it takes, and only then
+            # applies the timeout, to joining the helper thread.
+            joiner.join(timeout)
+            timed_out = joiner.is_alive()
         if timed_out:
             # Give up on the stragglers; joining them would block the loop.
             warnings.warn("The executor did not finishing joining "
                           f"its threads within {timeout} seconds.",
                           RuntimeWarning, stacklevel=2)
             executor.shutdown(wait=False)
-        else:
-            joiner.join()
 
     def _join_executor(self, executor: concurrent.futures.Executor, done: Any,
                        joining: concurrent.futures.Future[None]) -> None:
