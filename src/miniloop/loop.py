@@ -31,7 +31,6 @@ import contextvars
 import heapq
 import math
 import selectors
-import socket
 import sys
 import threading
 from collections import deque
@@ -45,9 +44,12 @@ from miniloop.debugging import DebugModeMixin, debug_mode_requested
 from miniloop.futures import Future, isfuture
 from miniloop.reporting import ExceptionHandlerMixin, logger
 from miniloop.reprs import caller_outside, describe_callback, describe_handle, extract_stack
+from miniloop.selector import SelectorMixin
 from miniloop.tasks import Task, ensure_future
 
 T = TypeVar("T")
+Callback = Callable[..., object]
+Context = contextvars.Context
 
 # Sweep cancelled timers out of the heap once there are more than this many
 # timers and more than this fraction of them are cancelled (asyncio's rule).
@@ -73,24 +75,11 @@ deadlock_breaker: Callable[[Any], bool] | None = None
 class Handle:
     """A callback with its arguments and context, waiting to be run."""
 
-    __slots__ = (
-        "__weakref__",
-        "_args",
-        "_callback",
-        "_cancelled",
-        "_context",
-        "_loop",
-        "_repr",
-        "_source_traceback",
-    )
+    __slots__ = ("__weakref__", "_args", "_callback", "_cancelled", "_context", "_loop",
+                 "_repr", "_source_traceback")
 
-    def __init__(
-        self,
-        callback: Callable[..., object],
-        args: tuple[Any, ...],
-        loop: Any,
-        context: contextvars.Context | None = None,
-    ) -> None:
+    def __init__(self, callback: Callback, args: tuple[Any, ...], loop: Any,
+                 context: Context | None = None) -> None:
         self._callback = callback
         self._args = args
         self._loop = loop
@@ -119,7 +108,7 @@ class Handle:
 
     if sys.version_info >= (3, 12):  # asyncio's handles gained it in 3.12
 
-        def get_context(self) -> contextvars.Context:
+        def get_context(self) -> Context:
             """The context the callback will run in."""
             return self._context
 
@@ -158,14 +147,8 @@ class TimerHandle(Handle):
 
     __slots__ = ("_order", "_scheduled", "_when")
 
-    def __init__(
-        self,
-        when: float,
-        callback: Callable[..., object],
-        args: tuple[Any, ...],
-        loop: Any,
-        context: contextvars.Context | None = None,
-    ) -> None:
+    def __init__(self, when: float, callback: Callback, args: tuple[Any, ...], loop: Any,
+                 context: Context | None = None) -> None:
         super().__init__(callback, args, loop, context)
         self._when = when
         self._scheduled = False  # True while it sits in its loop's timer heap
@@ -219,10 +202,11 @@ class TimerHandle(Handle):
         return hash(self._when)
 
 
-class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
+class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
     """The teaching core of miniloop's event loop (no sockets, no asyncio glue).
 
-    Three mixins add what is not the core idea: the exception handler
+    Mixins add what is not the core idea: the selector's bookkeeping and
+    the self-pipe (``selector.py``), the exception handler
     (``reporting.py``), debug mode (``debugging.py``) and the hooks that let
     the loop close abandoned async generators (``asyncgens.py``).
     """
@@ -245,16 +229,13 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
         self._thread_id: int | None = None
         self._debug = debug_mode_requested()
         self._task_factory: Callable[..., Any] | None = None
-        self._make_self_pipe()
+        self._make_self_pipe(Handle(self._read_from_self, (), self, None))
         for watcher in new_loop_watchers:
             watcher(self)
 
     # --- scheduling callbacks -----------------------------------------------------------
 
-    def call_soon(
-        self, callback: Callable[..., object], *args: Any,
-        context: contextvars.Context | None = None,
-    ) -> Handle:
+    def call_soon(self, callback: Callback, *args: Any, context: Context | None = None) -> Handle:
         """Run ``callback(*args)`` on the next iteration of the loop."""
         self._check_closed()
         if self._debug:
@@ -264,19 +245,15 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
         self._ready.append(handle)
         return handle
 
-    def call_later(
-        self, delay: float, callback: Callable[..., object], *args: Any,
-        context: contextvars.Context | None = None,
-    ) -> TimerHandle:
+    def call_later(self, delay: float, callback: Callback, *args: Any,
+                   context: Context | None = None) -> TimerHandle:
         """Run ``callback(*args)`` after ``delay`` seconds."""
         if delay is None:
             raise TypeError("delay must not be None")
         return self.call_at(self.time() + delay, callback, *args, context=context)
 
-    def call_at(
-        self, when: float, callback: Callable[..., object], *args: Any,
-        context: contextvars.Context | None = None,
-    ) -> TimerHandle:
+    def call_at(self, when: float, callback: Callback, *args: Any,
+                context: Context | None = None) -> TimerHandle:
         """Run ``callback(*args)`` when ``loop.time()`` reaches ``when``."""
         if when is None:
             raise TypeError("when cannot be None")
@@ -289,10 +266,8 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
         heapq.heappush(self._timers, (when, timer))
         return timer
 
-    def call_soon_threadsafe(
-        self, callback: Callable[..., object], *args: Any,
-        context: contextvars.Context | None = None,
-    ) -> Handle:
+    def call_soon_threadsafe(self, callback: Callback, *args: Any,
+                             context: Context | None = None) -> Handle:
         """Like call_soon, but safe to call from another thread: wakes the loop."""
         self._check_closed()
         if self._debug:
@@ -357,60 +332,6 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
             while timers and timers[0][1]._cancelled:
                 self._cancelled_timers -= 1
                 heapq.heappop(timers)[1]._scheduled = False
-
-    def _process_io_events(self, io_events: list[tuple[selectors.SelectorKey, int]]) -> None:
-        # Each registered file descriptor carries (reader, writer) handles.
-        for key, mask in io_events:
-            reader, writer = key.data
-            if mask & selectors.EVENT_READ and reader is not None:
-                if reader._cancelled:
-                    self._remove_io_handle(key.fileobj, selectors.EVENT_READ)
-                else:
-                    self._ready.append(reader)
-            if mask & selectors.EVENT_WRITE and writer is not None:
-                if writer._cancelled:
-                    self._remove_io_handle(key.fileobj, selectors.EVENT_WRITE)
-                else:
-                    self._ready.append(writer)
-
-    def _remove_io_handle(self, fileobj: Any, event: int) -> bool:
-        """Stop watching ``fileobj`` for ``event``; True if it was watched."""
-        try:
-            key = self._selector.get_key(fileobj)
-        except KeyError:
-            return False
-        reader, writer = key.data
-        mask = key.events & ~event
-        old = reader if event == selectors.EVENT_READ else writer
-        if event == selectors.EVENT_READ:
-            reader = None
-        else:
-            writer = None
-        if mask:
-            self._selector.modify(fileobj, mask, (reader, writer))
-        else:
-            self._selector.unregister(fileobj)
-        if old is not None:
-            old.cancel()
-            return True
-        return False
-
-    def _add_io_handle(self, fileobj: Any, event: int, handle: Handle) -> None:
-        """Watch ``fileobj`` for ``event`` and run ``handle`` when it happens."""
-        try:
-            key = self._selector.get_key(fileobj)
-        except KeyError:
-            data = (handle, None) if event == selectors.EVENT_READ else (None, handle)
-            self._selector.register(fileobj, event, data)
-            return
-        reader, writer = key.data
-        if event == selectors.EVENT_READ:
-            old, reader = reader, handle
-        else:
-            old, writer = writer, handle
-        self._selector.modify(fileobj, key.events | event, (reader, writer))
-        if old is not None:
-            old.cancel()
 
     # --- running and stopping ---------------------------------------------------------------
 
@@ -500,10 +421,8 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
         """A new pending Future on this loop."""
         return Future(loop=self)
 
-    def create_task(
-        self, coro: Coroutine[Any, Any, T], *, name: object = None,
-        context: contextvars.Context | None = None,
-    ) -> Any:
+    def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None,
+                    context: Context | None = None) -> Any:
         """Wrap ``coro`` in a Task (or in what the task factory makes) and schedule it."""
         self._check_closed()
         factory = self._task_factory
@@ -526,42 +445,6 @@ class CoreLoop(ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
     def get_task_factory(self) -> Callable[..., Any] | None:
         """The task factory, or None."""
         return self._task_factory
-
-    # --- waking up from another thread --------------------------------------------------------
-
-    def _make_self_pipe(self) -> None:
-        # A socket pair the loop watches: writing one byte to it from any
-        # thread wakes the selector, so the new callback runs promptly.
-        self._ssock, self._csock = socket.socketpair()
-        self._ssock.setblocking(False)
-        self._csock.setblocking(False)
-        self._add_io_handle(self._ssock.fileno(), selectors.EVENT_READ,
-                            Handle(self._read_from_self, (), self, None))
-
-    def _read_from_self(self) -> None:
-        while True:
-            try:
-                if not self._ssock.recv(4096):
-                    break
-            except InterruptedError:
-                continue
-            except BlockingIOError:
-                break
-
-    def _write_to_self(self) -> None:
-        csock = self._csock
-        if csock is None:
-            return
-        try:
-            csock.send(b"\0")
-        except OSError:
-            pass  # the pipe is full: the loop is awake already, or closed
-
-    def _close_self_pipe(self) -> None:
-        self._remove_io_handle(self._ssock.fileno(), selectors.EVENT_READ)
-        self._ssock.close()
-        self._csock.close()
-        self._csock = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} running={self.is_running()} "
