@@ -96,7 +96,8 @@ __all__ += [
     "LifoQueue", "Lock", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "Semaphore",
 ]
 if sys.version_info >= (3, 12):
-    from miniloop.eager import create_eager_task_factory, eager_task_factory
+    from miniloop.eager import create_eager_task_factory
+    from miniloop.tasks import eager_task_factory
 
     __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):

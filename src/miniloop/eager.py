@@ -9,10 +9,9 @@ ever waiting (a cache hit, say) then costs no trip through the loop:
     loop.set_task_factory(miniloop.eager_task_factory)
     task = loop.create_task(lookup(key))   # may be done() already
 
-While the first step runs, the new task is the current task, and the
-creator's step is suspended (``events.swap_current_task``); the step itself
-is ``Task._eager_start`` in ``tasks.py``. Order of events changes, which is
-why eagerness is opt-in, through the task factory or
+While the first step runs, the new task is the current task and the
+creator's step is set aside (``swap_current_task``). Order of events
+changes, which is why eagerness is opt-in: through the task factory, or
 ``Task(..., eager_start=True)``.
 
 Read next: ``primitives.py``.
@@ -20,12 +19,33 @@ Read next: ``primitives.py``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from miniloop.tasks import Task
+from miniloop import events
 
 TaskFactory = Callable[..., Any]
+
+
+def start_eagerly(task: Any) -> None:
+    """Run ``task``'s first step now, inside its creator's step."""
+    if sys.version_info < (3, 12):
+        raise RuntimeError("eager tasks need Python 3.12 or later")
+    loop = task._loop
+    previous = events.swap_current_task(loop, task)
+    try:
+        events.register_eager_task(task)
+        try:
+            task._context.run(task._step_coroutine, None)
+        finally:
+            events.unregister_eager_task(task)
+    finally:
+        events.swap_current_task(loop, previous)
+        if task.done():
+            task._coro = None  # as asyncio: a task finished at birth lets go of it
+        else:
+            events.register_task(task)
 
 
 def create_eager_task_factory(custom_task_constructor: Callable[..., Any]) -> TaskFactory:
@@ -38,10 +58,3 @@ def create_eager_task_factory(custom_task_constructor: Callable[..., Any]) -> Ta
             coro, loop=loop, name=name, context=context, eager_start=True)
 
     return factory
-
-
-eager_task_factory = create_eager_task_factory(Task)
-eager_task_factory.__doc__ = (
-    "A task factory whose tasks start at once: loop.set_task_factory(eager_task_factory).")
-
-__all__ = ["create_eager_task_factory", "eager_task_factory"]

@@ -30,8 +30,9 @@ from collections.abc import Callable, Generator
 from types import GenericAlias
 from typing import Any, Generic, TypeVar
 
-from miniloop import events, reprs
+from miniloop import events, reporting, reprs
 from miniloop.events import CancelledError, InvalidStateError
+from miniloop.reporting import LogTracebackFlag
 
 T = TypeVar("T")
 
@@ -52,23 +53,12 @@ def _loop_for_new_future() -> Any:
     return loop
 
 
-class Future(Generic[T]):
+class Future(LogTracebackFlag, Generic[T]):
     """A result that will be available later; awaitable, asyncio-compatible."""
 
-    __slots__ = (
-        "__weakref__",
-        "_asyncio_future_blocking",
-        "_callbacks",
-        "_cancel_message",
-        "_cancelled_exc",
-        "_exception",
-        "_exception_tb",
-        "_log_tb",
-        "_loop",
-        "_result",
-        "_source_traceback",
-        "_state",
-    )
+    __slots__ = ("__weakref__", "_asyncio_future_blocking", "_callbacks", "_cancel_message",
+                 "_cancelled_exc", "_exception", "_exception_tb", "_log_tb", "_loop", "_result",
+                 "_source_traceback", "_state")
 
     # asyncio contract: ``_asyncio_future_blocking`` is how asyncio (and we)
     # recognise a future without isinstance checks. Its presence on the class
@@ -253,29 +243,9 @@ class Future(Generic[T]):
 
     # --- reporting --------------------------------------------------------------
 
-    @property
-    def _log_traceback(self) -> bool:
-        # asyncio contract: asyncio's helpers write `fut._log_traceback = False`
-        # to say "this exception has been taken care of".
-        return self._log_tb
-
-    @_log_traceback.setter
-    def _log_traceback(self, value: bool) -> None:
-        if value:
-            raise ValueError("_log_traceback can only be set to False")
-        self._log_tb = False
-
     def __del__(self) -> None:
-        if not self._log_tb:
-            return
-        context: dict[str, Any] = {
-            "message": f"{self.__class__.__name__} exception was never retrieved",
-            "exception": self._exception,
-            "future": self,
-        }
-        if self._source_traceback:
-            context["source_traceback"] = self._source_traceback
-        self._loop.call_exception_handler(context)
+        if self._log_tb:  # it failed, and nobody ever looked: say so
+            reporting.report_never_retrieved(self)
 
     def __repr__(self) -> str:
         return reprs.describe_future(self)

@@ -29,6 +29,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from miniloop.reprs import describe_callback
+
 logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 ExceptionHandler = Callable[[Any, dict[str, Any]], object]
@@ -103,6 +105,65 @@ class ExceptionHandlerMixin:
                 logger.error("Exception in default exception handler while handling "
                              "an unexpected error in custom exception handler",
                              exc_info=True)
+
+
+# --- what futures and tasks report ----------------------------------------------------
+
+
+class LogTracebackFlag:
+    """``future._log_traceback``: asyncio's name for "report this if it is lost".
+
+    asyncio contract: asyncio's own helpers write ``fut._log_traceback =
+    False`` to say "this exception has been taken care of"; miniloop keeps
+    the flag in ``_log_tb``, set by ``set_exception``, cleared by reading it.
+    """
+
+    __slots__ = ()
+    _log_tb: bool
+
+    @property
+    def _log_traceback(self) -> bool:
+        return self._log_tb
+
+    @_log_traceback.setter
+    def _log_traceback(self, value: bool) -> None:
+        if value:
+            raise ValueError("_log_traceback can only be set to False")
+        self._log_tb = False  # type: ignore[misc]
+
+
+def report_never_retrieved(future: Any) -> None:
+    """A future died holding an exception that nobody ever retrieved."""
+    context: dict[str, Any] = {
+        "message": f"{type(future).__name__} exception was never retrieved",
+        "exception": future._exception,
+        "future": future,
+    }
+    if future._source_traceback:
+        context["source_traceback"] = future._source_traceback
+    future._loop.call_exception_handler(context)
+
+
+def report_destroyed_pending(task: Any) -> None:
+    """A task was garbage collected before it finished."""
+    context: dict[str, Any] = {"task": task, "message": "Task was destroyed but it is pending!"}
+    if task._source_traceback:
+        context["source_traceback"] = task._source_traceback
+    task._loop.call_exception_handler(context)
+
+
+def report_step_failure(task: Any, error: BaseException) -> None:
+    """A task's step could not even run (say, it was finished behind its back).
+
+    asyncio runs each step as a callback, so such a failure is reported as
+    a failing callback would be (see ``loop.Handle._run``).
+    """
+    task._loop.call_exception_handler({
+        "message": "Exception in callback "
+                   + describe_callback(task._step, (), task._loop.get_debug()),
+        "exception": error,
+        "handle": task,
+    })
 
 
 def _run_in_context_of_culprit(handler: ExceptionHandler, loop: Any,

@@ -37,7 +37,8 @@ import types
 from collections.abc import Coroutine, Generator
 from typing import Any, TextIO, TypeVar
 
-from miniloop import events, reprs, stacks
+from miniloop import events, reporting, reprs, stacks
+from miniloop.eager import create_eager_task_factory, start_eagerly
 from miniloop.events import CancelledError, enter_task, leave_task
 from miniloop.futures import (
     CANCELLED,
@@ -85,15 +86,9 @@ class Task(Future[T]):
         "_step_exc",
     )
 
-    def __init__(
-        self,
-        coro: Coroutine[Any, Any, T] | Generator[Any, Any, T],
-        *,
-        loop: Any = None,
-        name: object = None,
-        context: contextvars.Context | None = None,
-        eager_start: bool = False,
-    ) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, T] | Generator[Any, Any, T], *,
+                 loop: Any = None, name: object = None,
+                 context: contextvars.Context | None = None, eager_start: bool = False) -> None:
         super().__init__(loop=loop)
         if self._source_traceback:
             del self._source_traceback[-1]  # "created at" the caller, not here
@@ -113,7 +108,7 @@ class Task(Future[T]):
         self._step_exc: BaseException | None = None
         self._log_destroy_pending = True
         if eager_start and self._loop.is_running():
-            self._eager_start()
+            start_eagerly(self)  # 3.12+: the first step runs now (eager.py)
         else:
             self._loop._ready.append(self)  # first step: next turn of the loop
             events.register_task(self)
@@ -137,19 +132,9 @@ class Task(Future[T]):
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as error:  # only if stepping itself broke
-            self._report_step_failure(error)
+            reporting.report_step_failure(self, error)
         del self, waiter, exc  # see _step_coroutine: no cycles through this frame
 
-    def _report_step_failure(self, error: BaseException) -> None:
-        # What loop.Handle._run does for a failing callback: asyncio runs
-        # each step as a callback, so a step that cannot run (the task was
-        # finished behind its back, say) is reported the same way.
-        self._loop.call_exception_handler({
-            "message": "Exception in callback "
-                       + reprs.describe_callback(self._step, (), self._loop.get_debug()),
-            "exception": error,
-            "handle": self,
-        })
 
     def _wakeup(self, future: Any) -> None:
         # The done callback we give to futures that are not miniloop's (an
@@ -242,33 +227,6 @@ class Task(Future[T]):
         self._step_exc = problem
         self._loop._ready.append(self)
 
-    if sys.version_info >= (3, 12):
-
-        def _eager_start(self) -> None:
-            """Run the first step right now, inside the creator's step."""
-            loop = self._loop
-            previous = events.swap_current_task(loop, self)
-            try:
-                events.register_eager_task(self)
-                try:
-                    self._context.run(self._eager_first_step)
-                finally:
-                    events.unregister_eager_task(self)
-            finally:
-                events.swap_current_task(loop, previous)
-                if self.done():
-                    self._coro = None  # as asyncio: a finished eager task lets go of it
-                else:
-                    events.register_task(self)
-
-        def _eager_first_step(self) -> None:
-            self._step_coroutine(None)
-
-    else:
-
-        def _eager_start(self) -> None:  # pragma: no cover - 3.12+ only
-            raise RuntimeError("eager tasks need Python 3.12 or later")
-
     # --- cancellation ------------------------------------------------------------
 
     def cancel(self, msg: Any = None) -> bool:
@@ -342,13 +300,7 @@ class Task(Future[T]):
 
     def __del__(self) -> None:
         if self._state is PENDING and self._log_destroy_pending:
-            context: dict[str, Any] = {
-                "task": self,
-                "message": "Task was destroyed but it is pending!",
-            }
-            if self._source_traceback:
-                context["source_traceback"] = self._source_traceback
-            self._loop.call_exception_handler(context)
+            reporting.report_destroyed_pending(self)
         super().__del__()
 
 
@@ -412,5 +364,9 @@ def _bad_yield(task: Task[Any], result: object) -> RuntimeError:
         )
     return RuntimeError(f"Task got bad yield: {result!r}")
 
+
+if sys.version_info >= (3, 12):
+    eager_task_factory = create_eager_task_factory(Task)
+    eager_task_factory.__doc__ = "A task factory whose tasks start at once (see eager.py)."
 
 __all__ = ["CANCELLED", "FINISHED", "PENDING", "Task", "ensure_future", "iscoroutine"]
