@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import itertools
 import socket
@@ -20,7 +21,7 @@ from miniloop.tools.lanes import build_picture
 from miniloop.tools.textlog import render_log
 from miniloop.tools.timeline import render_timeline
 from miniloop.tools.trace import KINDS, Trace, TraceEvent, recording
-from tests.differential.harness import run_all, run_one
+from tests.differential.harness import Say, run_all, run_one
 from tests.differential.test_virtual_time import countasync, timeouts_and_equal_deadlines
 
 Main = Callable[[], Coroutine[Any, Any, Any]]
@@ -229,6 +230,37 @@ def test_tracing_changes_nothing_a_program_can_see() -> None:
     assert traced.lines == plain.lines
     assert traced.same, traced.diff
     assert len(trace.task_keys()) > 10
+
+
+async def failures_and_a_dropped_future(aio: Any, say: Say) -> None:
+    loop = aio.get_running_loop()
+
+    async def fails() -> None:
+        await aio.sleep(0)
+        raise ValueError("inner failed")
+
+    try:
+        await aio.shield(fails())
+    except ValueError as exc:
+        say("caught:", exc)
+    doomed = loop.create_future()
+    doomed.set_exception(KeyError("nobody listens"))
+    say("returning with a failed future nobody looked at:", doomed.done())
+
+
+def test_tracing_does_not_keep_a_failed_task_alive_longer() -> None:
+    # The traceback of a failed step links back to the recorder's frames; had
+    # they held the task, the dropped future would be reported late or never.
+    gc.collect()
+    gc.disable()  # only reference counting may free the future, as in an untraced run
+    try:
+        with recording():
+            traced = run_all(failures_and_a_dropped_future)
+    finally:
+        gc.enable()
+    assert traced.same, traced.diff
+    assert traced["miniloop"][-1] == ("handler: Future exception was never retrieved "
+                                      "KeyError('nobody listens')")
 
 
 def test_a_loop_nobody_watches_runs_its_plain_methods() -> None:

@@ -46,6 +46,7 @@ from miniloop import loop as loop_module
 from miniloop.tools.describe import (
     Location,
     describe_wait,
+    frame_locals,
     is_task,
     task_label,
     task_name,
@@ -248,7 +249,8 @@ def _refers_to(task: Any, primitive: Any) -> bool:
     """True if a local variable of one of ``task``'s suspended frames is ``primitive``."""
     for coro in _coroutines_of(task):
         frame = stacks.coroutine_frame(coro)
-        if frame is not None and any(value is primitive for value in frame.f_locals.values()):
+        if frame is not None and any(value is primitive
+                                     for value in frame_locals(frame).values()):
             return True
     return False
 

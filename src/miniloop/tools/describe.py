@@ -226,7 +226,7 @@ def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | Non
     ``Lock.acquire``, and that is the better name for it).
     """
     coro = getattr(task, "_coro", None) or task.get_coro()
-    caller: dict[str, Any] = {}
+    caller: Any = None
     found: tuple[str, dict[str, Any], dict[str, Any]] | None = None
     for inner in stacks.await_chain(coro):
         code = _code_of(inner)
@@ -234,17 +234,33 @@ def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | Non
         if code is None or frame is None:
             continue
         if not is_library_file(code.co_filename):
-            caller, found = frame.f_locals, None
+            caller, found = frame, None
             continue
         qualname = getattr(code, "co_qualname", code.co_name)
         if found is None or (found[0].endswith(_PLUMBING) and not qualname.endswith(_PLUMBING)):
-            found = (qualname, dict(frame.f_locals), dict(caller))
+            found = (qualname, frame_locals(frame), frame_locals(caller) if caller else {})
         if not qualname.endswith(_PLUMBING):
             break
     return found
 
 
 _PLUMBING = ("__aenter__", "_AcquireReleaseBlock.__aenter__")
+
+
+def frame_locals(frame: types.FrameType) -> dict[str, Any]:
+    """A copy of a suspended frame's local variables that leaves no reference behind.
+
+    Before Python 3.13, ``frame.f_locals`` is a dict cached on the frame: it
+    would keep every value in it alive until the frame's locals are next
+    read, so a traced program would see its objects collected later (and
+    "exception was never retrieved" reported at another moment) than an
+    untraced one. The copy is ours; the cache is emptied at once.
+    """
+    snapshot = frame.f_locals
+    copy = dict(snapshot)
+    if sys.version_info < (3, 13) and type(snapshot) is dict:
+        snapshot.clear()
+    return copy
 
 
 def _name_in(local_vars: dict[str, Any], obj: object) -> str | None:

@@ -436,9 +436,19 @@ class _LoopRecorder:
         for _ in range(len(ready)):
             self.run_entry(ready.popleft())
 
+    # A note on the ``del`` statements below. A step that raises leaves a
+    # traceback, and the frames in a traceback keep their callers' frames
+    # (ours) alive, locals included, after those have returned. A local that
+    # still held the task would make a reference cycle (task -> exception ->
+    # traceback -> our frame -> task): the task and everything its coroutine
+    # held would then wait for the garbage collector, and a program could
+    # see "exception was never retrieved" later than it does untraced. The
+    # loop's own Handle._run drops its reference for the same reason.
+
     def run_entry(self, entry: Any) -> None:
         cause = self.pending.pop(id(entry), None)
         started = time.perf_counter()
+        owner = None
         if isinstance(entry, Task):
             self.run_step(entry, entry._run, cause)
         elif getattr(entry, "_cancelled", False):
@@ -464,15 +474,18 @@ class _LoopRecorder:
             if took >= getattr(self.loop, "slow_callback_duration", 0.1):
                 logging.getLogger("asyncio").warning("Executing %s took %.3f seconds",
                                                      entry, took)
+        del entry, owner  # see the note above
 
     def run_as(self, seq: int, task_key: str | None, task: Any, run: Callable[[], None],
                text: str = "") -> None:
         """Run one entry; what happens meanwhile is caused by event ``seq``, done by the actor."""
         self.actor, self.actor_task, self.running, self.requeued = seq, task_key, task, False
         self.actor_text = text
+        del task  # see the note above run_entry
         try:
             run()
         finally:
+            del run
             self.actor, self.actor_task, self.running = None, None, None
             self.actor_text = "the program"
 
@@ -483,7 +496,9 @@ class _LoopRecorder:
         seq = self.record("step", f"{key} step {number} ({reason})", task=key, cause=cause,
                           data={"step": number, "reason": reason})
         self.run_as(seq, key, task, run)
+        del run
         self.record_outcome(task, key, seq)
+        del task  # see the note above run_entry
 
     def step_reason(self, task: Any, key: str, number: int) -> str:
         if number == 1:
