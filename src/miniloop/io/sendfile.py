@@ -104,7 +104,7 @@ class SendfileMixin(ConnectionsMixin):
             raise RuntimeError(f"sendfile is not supported for transport {transport!r}")
         if mode == "native":
             try:
-                return await self._sendfile_on_socket(transport, file, offset, count)
+                return await self._sendfile_native(transport, file, offset, count)
             except SendfileNotAvailableError:
                 if not fallback:
                     raise
@@ -113,7 +113,7 @@ class SendfileMixin(ConnectionsMixin):
                                f"supported for transport {transport!r}")
         return await self._sendfile_by_writing(transport, file, offset, count)
 
-    async def _sendfile_on_socket(self, transport: Any, file: Any, offset: int,
+    async def _sendfile_native(self, transport: Any, file: Any, offset: int,
                                   count: int | None) -> int:
         fd = transport._sock_fd
         # For the duration the socket is ours, not the transport's.

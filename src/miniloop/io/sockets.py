@@ -315,6 +315,8 @@ class SocketsMixin(ReadinessMixin):
     ) -> int:
         # The kernel copies from the file to the socket; we only wait for
         # room in the socket buffer between calls.
+        if not hasattr(os, "sendfile"):
+            raise SendfileNotAvailableError("os.sendfile() is not available")
         try:
             file_fd = file.fileno()
         except (AttributeError, io.UnsupportedOperation):

@@ -8,11 +8,11 @@ layer we can slot in between the two pieces we already have:
     socket transport  --ciphertext-->  TLSLayer  --plaintext-->  your protocol
     socket transport  <--ciphertext--  TLSLayer  <--plaintext--  your protocol
                                           |
-                                     TLSTransport: what your protocol writes to
+                                     SSLTransport: what your protocol writes to
 
 Towards the socket transport, ``TLSLayer`` is a protocol (it receives the
 ciphertext with ``buffer_updated``). Towards your protocol it offers a
-transport, ``TLSTransport``, with the same methods as a socket transport.
+transport, ``SSLTransport``, with the same methods as a socket transport.
 Everything TLS needs happens on the way through:
 
 * **Handshake.** As soon as the socket connects, the layer calls
@@ -114,9 +114,11 @@ def default_client_context(server_side: bool, server_hostname: str | None) -> ss
     return context
 
 
-class TLSTransport(asyncio.Transport):
+class SSLTransport(asyncio.Transport):
     """The transport the application protocol sees on a TLS connection.
 
+    Named after Python's ``ssl`` module, like asyncio's: programs (and
+    asyncio's tests) look for "ssl" in the class name of a TLS transport.
     asyncio contract: ``asyncio.Transport`` is inherited as an interface.
     """
 
@@ -207,6 +209,18 @@ class TLSTransport(asyncio.Transport):
         return self._layer._incoming.pending
 
     @property
+    def _ssl_protocol(self) -> TLSLayer | None:
+        # asyncio contract: the name asyncio's own tests (and some
+        # libraries) use to reach the layer under the transport.
+        return self._layer
+
+    def _test__append_write_backlog(self, data: bytes) -> None:
+        # asyncio contract: a hook asyncio's tests use to queue data unsent.
+        assert self._layer is not None
+        self._layer._write_backlog.append(data)
+        self._layer._write_buffer_size += len(data)
+
+    @property
     def _protocol_paused(self) -> bool:
         # Read by the sendfile fallback, as on socket transports.
         return self._layer is not None and self._layer._app_writing_paused
@@ -279,7 +293,7 @@ class TLSLayer(asyncio.BufferedProtocol):
         self._waiter = waiter
         self._loop = loop
         self._set_app_protocol(app_protocol)
-        self._app_transport: TLSTransport | None = None
+        self._app_transport: SSLTransport | None = None
         self._app_transport_created = False
         self._transport: Any = None  # the socket transport below us
         self._ssl_handshake_timeout = ssl_handshake_timeout
@@ -309,11 +323,11 @@ class TLSLayer(asyncio.BufferedProtocol):
         self._app_protocol = app_protocol
         self._app_protocol_is_buffer = isinstance(app_protocol, asyncio.BufferedProtocol)
 
-    def _get_app_transport(self) -> TLSTransport:
+    def _get_app_transport(self) -> SSLTransport:
         if self._app_transport is None:
             if self._app_transport_created:
                 raise RuntimeError("Creating _SSLProtocolTransport twice")
-            self._app_transport = TLSTransport(self._loop, self)
+            self._app_transport = SSLTransport(self._loop, self)
             self._app_transport_created = True
         return self._app_transport
 

@@ -31,6 +31,7 @@ Read next: ``tls.py`` (the same transport interface, encrypted), then
 from __future__ import annotations
 
 import asyncio
+import asyncio.trsock
 import collections
 import itertools
 import logging
@@ -78,16 +79,19 @@ def disable_nagle(sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class TransportSocket:
+class TransportSocket(asyncio.trsock.TransportSocket):
     """What ``get_extra_info("socket")`` gives out: a socket you cannot break.
 
     The transport owns the socket; closing it or making it blocking behind
     the transport's back would wreck the connection. This view offers the
     harmless operations only (options, names, shutdown). Its repr is
     asyncio's, word for word, because programs print it.
+
+    asyncio contract: ``asyncio.trsock.TransportSocket`` is inherited as an
+    interface (programs check ``isinstance``); every method is defined here.
     """
 
-    __slots__ = ("_sock",)
+    __slots__ = ()
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -239,8 +243,12 @@ class FlowControl:
         self._maybe_pause_protocol()
 
 
-class SocketTransportBase(FlowControl):
-    """What every socket transport shares: the protocol, extra info, pausing, closing."""
+class SocketTransportBase(FlowControl, asyncio.Transport):
+    """What every socket transport shares: the protocol, extra info, pausing, closing.
+
+    asyncio contract: ``asyncio.Transport`` is inherited as an interface (a
+    datagram transport is one too, in asyncio's class tree).
+    """
 
     max_size = 256 * 1024  # how much one recv() may return
 
@@ -424,7 +432,7 @@ class SocketTransportBase(FlowControl):
                 server._detach(self)
 
 
-class SocketTransport(SocketTransportBase, asyncio.Transport):
+class SocketTransport(SocketTransportBase):
     """A connected stream socket (TCP or Unix) driving a protocol.
 
     asyncio contract: ``asyncio.Transport`` is inherited as an interface
