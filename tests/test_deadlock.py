@@ -239,3 +239,32 @@ def test_the_command_line_reports_a_deadlock_and_fails(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Task-1 main() waits on Event.wait()" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("miniloop.DeadlockError: deadlock")
+
+
+def test_the_report_names_who_could_still_set_an_event_or_fill_a_queue() -> None:
+    done = run_program("""
+        import asyncio, miniloop
+
+        async def producer(ready, queue):
+            await ready.wait()
+            await queue.put(1)
+
+        async def consumer(ready, queue):
+            await queue.get()
+            ready.set()
+
+        async def main():
+            ready, queue = asyncio.Event(), asyncio.Queue()
+            await asyncio.gather(producer(ready, queue), consumer(ready, queue))
+
+        try:
+            miniloop.run(main())
+        except miniloop.DeadlockError:
+            pass
+    """)
+    assert done.returncode == 0, done.stderr
+    report = done.stderr
+    assert "Task-2 producer() waits on Event.wait() on 'ready' <Event [unset, waiters:1]>\n" \
+        "      only Task-3 could wake it (from a reference to it), and it is waiting too" in report
+    assert "Task-3 consumer() waits on Queue.get() on 'queue'" in report
+    assert "A cycle: Task-2 -> Task-3 -> Task-2." in report

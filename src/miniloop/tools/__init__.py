@@ -7,10 +7,15 @@ hooks the core loop offers (``loop.new_loop_watchers`` and
     describe.py   what a task waits on, what a timer or callback will do
     trace.py      the recorder: one structured event per thing the loop does
     textlog.py    the live one-line-per-event log (``--trace``)
+    lanes.py      events worked out into lanes, stretches and arrows
     timeline.py   a text timeline, one lane per task (end of ``--trace``)
     html.py       the same run as an SVG timeline in a web page (``--trace-html``)
+    session.py    tracing a whole program run for the command line
     stepper.py    step mode: one turn of the loop at a time (``--step``)
     deadlock.py   the deadlock report, instead of sleeping for ever
+
+Virtual time is not here: it is a clock (``clock.py``), which the loop
+asks for the time and for how long it may sleep.
 
 Read next: ``trace.py``, then the renderers; ``deadlock.py`` stands alone.
 """

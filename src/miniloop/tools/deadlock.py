@@ -178,7 +178,9 @@ def build_report(loop: Any) -> Report:
              ""]
     for waiter in waiters:
         lines.append(f"  {task_label(waiter.task)} waits on {waiter.waits_on}")
-        if waiter.held_by:
+        if waiter.held_by.startswith("only "):
+            lines.append(f"      {waiter.held_by}")
+        elif waiter.held_by:
             lines.append(f"      held by {waiter.held_by}")
         if waiter.where is not None:
             source = waiter.where.source_line
@@ -192,7 +194,8 @@ def build_report(loop: Any) -> Report:
                  "for ever.")
     summary = "deadlock: " + "; ".join(
         f"{task_name(w.task)} waits on {w.waits_on}"
-        + (f" (held by {w.held_by.split(' ')[0]})" if w.held_by else "")
+        + (f" (held by {w.held_by.split(' ')[0]})"
+           if w.held_by and not w.held_by.startswith("only ") else "")
         for w in waiters)
     if not waiters:
         summary = "deadlock: the loop waits for nothing that can ever happen"
@@ -224,9 +227,18 @@ def _describe_waiter(task: Any, tasks: list[Any], loop: Any) -> Waiter:
                 held_by = ", ".join(task_name(t) for t in suspects)
                 held_by += " (probably: it refers to it and does not wait for it)"
                 blocked_on = tuple(suspects)
-    elif wait.kind in ("event", "condition", "queue get", "queue put", "queue join",
-                       "barrier"):
-        held_by = ""
+    elif target is not None and wait.kind != "gather" and wait.kind != "task":
+        # An event, a queue, a plain future: whoever could set it must hold
+        # a reference to it, and every such task is stuck too.
+        # (Tasks that wait for this very task, a gather of it, say, are not counted.)
+        others = [other for other in tasks if other is not task
+                  and not any(t is task for t in describe_wait(other).tasks)
+                  and _refers_to(other, target)]
+        if others:
+            names = ", ".join(task_name(t) for t in others)
+            held_by = f"only {names} could wake it (from a reference to it), and " + (
+                "they are waiting too" if len(others) > 1 else "it is waiting too")
+            blocked_on = tuple(others)
     return Waiter(task, wait.label, where_suspended(task), held_by, blocked_on)
 
 
