@@ -21,6 +21,14 @@ consumer makes TCP slow the sender down instead of eating memory.
 ``open_connection`` and ``start_server`` just put the three together on
 top of ``loop.create_connection`` and ``loop.create_server``.
 
+Writing tries the socket first (``transport.write`` sends at once and
+buffers only what the kernel refuses). Reading does not: a task that finds
+the buffer empty parks right away instead of trying one more ``recv``.
+In request/response traffic the peer's answer is almost never there yet,
+so that extra system call fails nearly every time; measured on the echo
+benchmark it cost 8%. The transport reads the moment the selector says
+the socket is readable, which is as early as the bytes can be had.
+
 Read next: ``tls.py`` (``start_tls`` upgrades a stream in place).
 """
 
