@@ -413,3 +413,31 @@ def test_compat_trace_shows_the_timeline_under_the_transcripts() -> None:
     assert "timeline: # step" in after
     assert [line.split()[0] for line in after.splitlines()[4:11]] == [
         "Task-1", "Task-2", "Task-3", "Task-4", "Task-5", "Task-6", "loop"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are 3.12+")
+def test_eager_tasks_are_recorded_with_their_first_step() -> None:
+    async def quick() -> int:
+        return 1
+
+    async def slow() -> int:
+        await asyncio.sleep(1)
+        return 2
+
+    async def main() -> list[int]:
+        asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+        first, second = asyncio.create_task(quick()), asyncio.create_task(slow())
+        return [await first, await second]
+
+    trace = trace_of(lambda: main(), runner="asyncio")
+    created = [e for e in trace.of_kind("task-created") if e.data["creator"] == "Task-1"]
+    assert [e.data["coro"] for e in created] == ["test_eager_tasks_are_recorded_with_their_"
+                                                 "first_step.quick()",
+                                                 "test_eager_tasks_are_recorded_with_their_"
+                                                 "first_step.slow()"]
+    assert all("created eagerly by Task-1" in e.text for e in created)
+    eager_steps = [e for e in trace.of_kind("step") if e.data["reason"] == "eager first step"]
+    assert [e.task for e in eager_steps] == [e.task for e in created]
+    slow_task = created[1].task
+    assert [e.data["step"] for e in trace.for_task(slow_task) if e.kind == "step"] == [1, 2]
+    assert [e.kind for e in trace.for_task(created[0].task)][-1] == "finished"

@@ -45,6 +45,7 @@ from miniloop import events, stacks
 from miniloop import loop as loop_module
 from miniloop.tools.describe import (
     Location,
+    coroutine_of,
     describe_wait,
     frame_locals,
     is_task,
@@ -243,7 +244,7 @@ def _describe_waiter(task: Any, tasks: list[Any], loop: Any) -> Waiter:
 
 
 def _coroutines_of(task: Any) -> list[Any]:
-    coro = getattr(task, "_coro", None) or task.get_coro()
+    coro = coroutine_of(task)
     return stacks.await_chain(coro)
 
 

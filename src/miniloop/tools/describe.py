@@ -88,7 +88,7 @@ def task_name(task: Any) -> str:
 
 def coroutine_name(task: Any) -> str:
     """``count()``, or ``main.worker()`` for a coroutine defined inside main."""
-    coro = task.get_coro() if hasattr(task, "get_coro") else getattr(task, "_coro", None)
+    coro = coroutine_of(task)
     name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
     if not name:
         return type(coro).__name__
@@ -96,6 +96,21 @@ def coroutine_name(task: Any) -> str:
     if owner.endswith(("Mixin", "Loop")):
         return f"loop.{method}()"  # the loop's own housekeeping (shutdown_asyncgens...)
     return f"{name.replace('.<locals>', '')}()"
+
+
+def coroutine_of(task: Any) -> Any:
+    """The coroutine a task drives (None once asyncio's C task has let go of it).
+
+    Read from ``_coro`` when the task has one: on Python 3.12.0 and 3.12.1,
+    ``get_coro()`` of an asyncio eager task that finished at once crashes
+    the interpreter.
+    """
+    if hasattr(task, "_coro"):
+        return task._coro
+    try:
+        return task.get_coro()
+    except Exception:
+        return None
 
 
 def task_label(task: Any) -> str:
@@ -127,7 +142,7 @@ class Location:
 
 def where_suspended(task: Any) -> Location | None:
     """The innermost frame of the program's own code where ``task`` is suspended."""
-    coro = getattr(task, "_coro", None) or task.get_coro()
+    coro = coroutine_of(task)
     found = None
     for inner in stacks.await_chain(coro):
         frame = stacks.coroutine_frame(inner)
@@ -225,7 +240,7 @@ def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | Non
     plumbing such as ``__aenter__`` (``async with lock`` parks in
     ``Lock.acquire``, and that is the better name for it).
     """
-    coro = getattr(task, "_coro", None) or task.get_coro()
+    coro = coroutine_of(task)
     caller: Any = None
     found: tuple[str, dict[str, Any], dict[str, Any]] | None = None
     for inner in stacks.await_chain(coro):

@@ -228,7 +228,7 @@ class _LoopRecorder:
     # --- installing ----------------------------------------------------------------
 
     _REPLACED = ("_ready", "_run_once", "call_at", "_timer_handle_cancelled",
-                 "_add_io_handle", "_remove_io_handle")
+                 "_add_io_handle", "_remove_io_handle", "create_task")
 
     def install(self) -> None:
         loop = self.loop
@@ -238,12 +238,14 @@ class _LoopRecorder:
         self.plain_timer_cancelled = loop._timer_handle_cancelled
         self.plain_add_io = loop._add_io_handle
         self.plain_remove_io = loop._remove_io_handle
+        self.plain_create_task = loop.create_task
         loop._ready = _WatchedReadyQueue(self, loop._ready)
         loop._run_once = self.run_once
         loop.call_at = self.call_at
         loop._timer_handle_cancelled = self.timer_cancelled
         loop._add_io_handle = self.add_io_handle
         loop._remove_io_handle = self.remove_io_handle
+        loop.create_task = self.create_task
 
     def uninstall(self) -> None:
         loop = self.loop
@@ -328,18 +330,38 @@ class _LoopRecorder:
         self.note_created_event(task)
         return self.trace.key_of(task) or task_name(task)
 
-    def note_created_event(self, task: Any) -> int:
+    def note_created_event(self, task: Any, eager: bool = False,
+                           coro_name: str | None = None) -> int:
         key = self.trace._new_key(task)
         creator = self.actor_name()
         where = caller_location()
-        text = f"{key} {coroutine_name(task)} created by {creator}"
+        coro = coro_name or coroutine_name(task)
+        text = f"{key} {coro} created {'eagerly ' if eager else ''}by {creator}"
         if where is not None:
             text += f", at {where}"
         return self.record(
             "task-created", text, task=key,
-            data={"coro": coroutine_name(task), "creator": creator,
+            data={"coro": coro, "creator": creator,
                   "where": str(where) if where else None},
             **self.nested())
+
+    def create_task(self, coro: Any, **options: Any) -> Any:
+        """The loop's create_task; notes tasks whose first step ran at once (eager tasks)."""
+        task = self.plain_create_task(coro, **options)
+        if self.trace.key_of(task) is None and is_task(task):
+            # Never put on the ready queue: an eager task factory ran its
+            # first step inside this call, in the creator's step.
+            name = getattr(coro, "__qualname__", None)
+            shown = f"{name.replace('.<locals>', '')}()" if name else None
+            self.note_created_event(task, eager=True, coro_name=shown)
+            key = self.key_of(task)
+            self.steps[key] = 1
+            seq = self.record("step", f"{key} step 1 (eager: it ran at once, inside "
+                              f"{self.actor_name()}'s step)", task=key, cause=self.actor,
+                              data={"step": 1, "reason": "eager first step"},
+                              depth=1 if self.actor is not None else 0)
+            self.record_outcome(task, key, seq)
+        return task
 
     # --- timers and IO ------------------------------------------------------------------
 
