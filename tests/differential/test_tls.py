@@ -224,10 +224,13 @@ def test_handshake_timeout_and_arguments(both_backends: Any, certs: Certificates
                                              server_hostname="localhost", **keywords)
             except ValueError as exc:
                 say(exc)
+        unconnected = socket.socket()
         try:
-            await loop.create_connection(aio.Protocol, sock=socket.socket(), ssl=certs.client)
+            await loop.create_connection(aio.Protocol, sock=unconnected, ssl=certs.client)
         except ValueError as exc:
             say(exc)
+        finally:
+            unconnected.close()
         # The timeouts of a server are checked when a client arrives.
         server = await loop.create_server(aio.Protocol, "127.0.0.1", 0, ssl=certs.server,
                                           ssl_shutdown_timeout=0.5)

@@ -276,10 +276,16 @@ class ConnectionsMixin(ServersMixin):
         sock.setblocking(False)
         protocol = protocol_factory()
         waiter = self.create_future()
-        transport = self._make_stream_transport(
-            sock, protocol, waiter, tls=ssl or None,
-            server_side=server_side, server_hostname=server_hostname,
-            ssl_handshake_timeout=ssl_handshake_timeout, ssl_shutdown_timeout=ssl_shutdown_timeout)
+        try:
+            transport = self._make_stream_transport(
+                sock, protocol, waiter, tls=ssl or None, server_side=server_side,
+                server_hostname=server_hostname, ssl_handshake_timeout=ssl_handshake_timeout,
+                ssl_shutdown_timeout=ssl_shutdown_timeout)
+        except BaseException:
+            # (asyncio leaves the connected socket to the garbage collector
+            # here, e.g. after a bad ssl_handshake_timeout; we close it.)
+            sock.close()
+            raise
         try:
             await waiter
         except BaseException:
