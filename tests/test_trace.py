@@ -39,6 +39,7 @@ def trace_of(main: Main, *, runner: str = "miniloop") -> Trace:
             miniloop.run(main())
         else:
             asyncio.Runner(loop_factory=miniloop.Loop).run(main())
+    assert trace.errors == []
     return trace
 
 
@@ -261,6 +262,34 @@ def test_tracing_does_not_keep_a_failed_task_alive_longer() -> None:
     assert traced.same, traced.diff
     assert traced["miniloop"][-1] == ("handler: Future exception was never retrieved "
                                       "KeyError('nobody listens')")
+
+
+def test_odd_objects_get_plain_descriptions_and_never_break_the_program() -> None:
+    class NoRepr:
+        def __repr__(self) -> str:
+            raise ValueError("no repr for you")
+
+    seen: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_soon(lambda thing: seen.append(type(thing).__name__), NoRepr())
+        await asyncio.sleep(0)
+
+    trace = trace_of(lambda: main())
+    assert seen == ["NoRepr"]
+    assert any(e.data["callback"].endswith("(<NoRepr>)") for e in trace.of_kind("callback"))
+
+
+def test_a_failing_log_stops_logging_but_not_the_program() -> None:
+    class BrokenPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError("reader went away")
+
+    with miniloop.virtual_time(), recording(log=BrokenPipe()) as trace:
+        assert miniloop.run(count_program()()) is None
+    assert len(trace.errors) == 1 and "BrokenPipeError" in trace.errors[0]
+    assert trace.of_kind("finished")
 
 
 def test_a_loop_nobody_watches_runs_its_plain_methods() -> None:

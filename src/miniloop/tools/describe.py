@@ -32,11 +32,34 @@ import reprlib
 import sys
 import sysconfig
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import miniloop
 from miniloop import stacks
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _never_fails(fallback: Callable[..., R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Describing is best effort: a program's odd object (a __repr__ that
+    raises, a coroutine of an unknown kind) gives a plainer description, and
+    never an error in the middle of the program being watched."""
+
+    def decorate(describe: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(describe)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return describe(*args, **kwargs)
+            except Exception:
+                return fallback(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
 
 # --- library code or the program's? --------------------------------------------------------
 
@@ -86,6 +109,7 @@ def task_name(task: Any) -> str:
         return f"<{type(task).__name__}>"
 
 
+@_never_fails(lambda task, *_, **__: "<coroutine>")
 def coroutine_name(task: Any) -> str:
     """``count()``, or ``main.worker()`` for a coroutine defined inside main."""
     coro = coroutine_of(task)
@@ -140,6 +164,11 @@ class Location:
         return f"{short_path(self.filename)}:{self.lineno} in {self.function}"
 
 
+def _no_location(*_: Any, **__: Any) -> Location | None:
+    return None
+
+
+@_never_fails(_no_location)
 def where_suspended(task: Any) -> Location | None:
     """The innermost frame of the program's own code where ``task`` is suspended."""
     coro = coroutine_of(task)
@@ -153,6 +182,7 @@ def where_suspended(task: Any) -> Location | None:
     return found
 
 
+@_never_fails(_no_location)
 def caller_location(skip_library: bool = True) -> Location | None:
     """Where the program called into the library from (the innermost frame of its own)."""
     frame: types.FrameType | None = sys._getframe(1)
@@ -286,6 +316,7 @@ def _name_in(local_vars: dict[str, Any], obj: object) -> str | None:
     return None
 
 
+@_never_fails(lambda obj, *_, **__: f"<{type(obj).__name__}>")
 def short_repr(obj: object, limit: int = 40) -> str:
     """A short text for a value in a trace: a task's name, a future's type, a clipped repr."""
     if is_task(obj):
@@ -312,6 +343,7 @@ def _number(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else repr(value)
 
 
+@_never_fails(lambda task, *_, **__: Wait("future", "a future"))
 def describe_wait(task: Any, now: float | None = None, *, origin: float = 0.0) -> Wait:
     """What the parked ``task`` waits on (its ``_fut_waiter``, explained).
 
@@ -386,6 +418,7 @@ def callback_name(callback: Any) -> str:
     return str(name or type(callback).__name__).replace(".<locals>", "")
 
 
+@_never_fails(lambda callback, *_, **__: f"<{type(callback).__name__}>")
 def describe_callback(callback: Any, args: tuple[Any, ...] = ()) -> str:
     """``gather.child_done(Task-2)``: a callback with its arguments, short."""
     if callback_name(callback) == "_stop_loop_of" and args:
@@ -421,6 +454,7 @@ def tasks_woken_by(handle: Any) -> list[Any]:
     return woken
 
 
+@_never_fails(lambda handle, *_, **__: "a timer")
 def describe_timer(handle: Any) -> str:
     """What a timer does when it fires: ``end of sleep for Task-2``, ``timeout``..."""
     name = callback_name(handle._callback)
@@ -447,6 +481,7 @@ def _not_started(task: Any) -> bool:
     return False
 
 
+@_never_fails(lambda entry, *_, **__: f"<{type(entry).__name__}>")
 def describe_ready_entry(entry: Any, *, origin: float = 0.0) -> str:
     """One item of the ready queue, for step mode: a task's next step or a callback."""
     if is_task(entry):

@@ -127,6 +127,7 @@ class Trace:
 
     def __init__(self) -> None:
         self.events: list[TraceEvent] = []
+        self.errors: list[str] = []  # listeners that failed (and were dropped)
         self.turns = 0
         self._listeners: list[Listener] = []
         self._numbers = itertools.count(1)
@@ -186,8 +187,12 @@ class Trace:
     def _record(self, turn: int, time: float, kind: str, text: str, **fields: Any) -> int:
         event = TraceEvent(next(self._numbers), turn, time, kind, text, **fields)
         self.events.append(event)
-        for listener in self._listeners:
-            listener(event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as exc:  # e.g. stderr is a closed pipe: stop writing there
+                self._listeners.remove(listener)
+                self.errors.append(f"{listener!r} failed: {type(exc).__name__}: {exc}")
         return event.seq
 
 
