@@ -270,14 +270,14 @@ class SocketTransportBase(FlowControl, asyncio.Transport):
                 self._extra["peername"] = None
         self._sock = sock
         self._sock_fd = sock.fileno()
-        self._protocol_connected = False
-        self.set_protocol(protocol)
         self._server = server
         self._buffer: collections.deque[Any] = collections.deque()
         self._buffer_size = 0
         self._conn_lost = 0  # >0 once connection_lost is scheduled; counts later writes
         self._closing = False
         self._paused = False  # pause_reading() was called
+        self._protocol_connected = False
+        self.set_protocol(protocol)
         if server is not None:
             server._attach(self)
         loop._transports[self._sock_fd] = self
@@ -461,8 +461,7 @@ class SocketTransport(SocketTransportBase):
             self._read_ready = self._read_and_deliver  # type: ignore[method-assign]
         super().set_protocol(protocol)
         loop = self._loop
-        if loop is not None and getattr(self, "_closing", True) is False and loop._is_watched(
-                self._sock_fd, READ):
+        if loop is not None and not self._closing and loop._is_watched(self._sock_fd, READ):
             # Reading already: the selector must call the new reader.
             loop._watch(self._sock_fd, READ, self._read_ready)
 
