@@ -148,8 +148,7 @@ class Server(asyncio.AbstractServer):
     async def start_serving(self) -> None:
         """Start accepting connections (if not already)."""
         self._start_serving()
-        # Let the accept callbacks be registered before we return.
-        await _one_turn()
+        await sleep(0)  # one turn, as asyncio takes, before we return
 
     async def serve_forever(self) -> None:
         """Accept connections until cancelled; then close and wait for the server."""
@@ -192,10 +191,6 @@ class Server(asyncio.AbstractServer):
         await self.wait_closed()
 
 
-async def _one_turn() -> None:
-    await sleep(0)
-
-
 class ServersMixin(TLSMixin):
     """``create_server`` and the accept loop."""
 
@@ -234,7 +229,7 @@ class ServersMixin(TLSMixin):
                         ssl_shutdown_timeout)
         if start_serving:
             server._start_serving()
-            await _one_turn()
+            await sleep(0)  # one turn, as asyncio takes, before we return
         if self._debug:
             logger.info("%r is serving", server)
         return server

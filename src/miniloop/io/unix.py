@@ -97,8 +97,6 @@ class UnixMixin(SendfileMixin):
         cleanup_socket: bool = True,
     ) -> Server:
         """Listen on the Unix socket ``path`` (or ``sock``)."""
-        if isinstance(ssl, bool):
-            raise TypeError("ssl argument must be an SSLContext or None")
         check_server_ssl_arguments(ssl, ssl_handshake_timeout, ssl_shutdown_timeout)
         if path is not None:
             if sock is not None:
