@@ -92,9 +92,9 @@ class Task(Future[T]):
         super().__init__(loop=loop)
         if self._source_traceback:
             del self._source_traceback[-1]  # "created at" the caller, not here
+        self._log_destroy_pending = False  # until the task is really alive
         if not getattr(self._loop, "_runs_miniloop_tasks", False):
             raise TypeError(f"a miniloop Task needs a miniloop loop, got {self._loop!r}")
-        self._log_destroy_pending = False  # until the task is really alive
         if not iscoroutine(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         self._coro = coro
