@@ -33,6 +33,11 @@ def run_turns(loop: Any, turns: int) -> None:
         loop._run_once()
 
 
+def run_one_turn_without_sleeping(loop: Any) -> None:
+    loop.call_soon(lambda: None)  # something ready: the loop polls, never sleeps
+    loop._run_once()
+
+
 def test_callbacks_run_in_order_and_new_ones_wait_a_turn(loop: Any) -> None:
     seen: list[str] = []
 
@@ -104,7 +109,7 @@ def test_cancelled_timers_are_swept_out_of_a_big_heap(loop: Any) -> None:
     for timer in timers[:150]:
         timer.cancel()
     assert len(loop._timers) == 200 and loop._cancelled_timers == 150
-    run_turns(loop, 1)
+    run_one_turn_without_sleeping(loop)
     assert len(loop._timers) == 50 and loop._cancelled_timers == 0
     assert all(not t._scheduled for t in timers[:150])
 
@@ -113,7 +118,7 @@ def test_a_cancelled_timer_at_the_head_is_dropped(loop: Any) -> None:
     first = loop.call_later(100, print)
     loop.call_later(200, print)
     first.cancel()
-    run_turns(loop, 1)
+    run_one_turn_without_sleeping(loop)
     assert [t for _, t in loop._timers] != [first] and len(loop._timers) == 1
 
 
@@ -180,6 +185,15 @@ def test_close_releases_everything_and_is_final() -> None:
         loop.call_soon(print)
 
 
+def test_an_unclosed_loop_warns_and_closes_when_collected() -> None:
+    loop = miniloop.Loop()
+    ssock = loop._ssock
+    with pytest.warns(ResourceWarning, match="unclosed event loop <Loop running=False"):
+        del loop
+        gc.collect()
+    assert ssock.fileno() == -1
+
+
 def test_a_running_loop_cannot_be_closed(loop: Any) -> None:
     async def close_me() -> None:
         loop.close()
@@ -210,13 +224,18 @@ def test_shutdown_asyncgens_closes_them_all_at_once(loop: Any) -> None:
             closed.append(n)
 
     generators = [numbers(n) for n in range(3)]
+
+    async def start(generator: Any) -> None:
+        await generator.__anext__()  # the first iteration registers it
+
     for generator in generators:
-        loop.run_until_complete(generator.__anext__())
+        loop.run_until_complete(start(generator))
+    assert len(loop._asyncgens) == 3
     loop.run_until_complete(loop.shutdown_asyncgens())
     assert sorted(closed) == [0, 1, 2]
+    late = numbers(9)
     with pytest.warns(ResourceWarning, match="after loop.shutdown_asyncgens"):
-        late = numbers(9)
-        loop.run_until_complete(late.__anext__())
+        loop.run_until_complete(start(late))
     loop.run_until_complete(late.aclose())
 
 
@@ -238,7 +257,9 @@ def test_a_failing_callback_is_reported_and_the_loop_goes_on(loop: Any) -> None:
     loop.call_soon(loop.stop)
     loop.run_forever()
     [context] = contexts
-    assert context["message"].startswith("Exception in callback test_loop.")
+    assert context["message"].startswith("Exception in callback "
+                                         "test_a_failing_callback_is_reported_and_the_loop_goes_on"
+                                         ".<locals>.broken() at ")
     assert context["handle"] is handle and isinstance(context["exception"], ValueError)
 
 
@@ -323,7 +344,7 @@ def test_debug_mode_checks_callbacks_and_threads(loop: Any) -> None:
 
     with pytest.raises(TypeError, match=r"coroutines cannot be used with call_soon\(\)"):
         loop.call_soon(coroutine_function)
-    with pytest.raises(TypeError, match="a callable object was expected by call_later"):
+    with pytest.raises(TypeError, match="a callable object was expected by call_at"):
         loop.call_later(1, 42)
     errors: list[BaseException] = []
 
@@ -347,10 +368,12 @@ def test_debug_mode_remembers_where_things_were_made(loop: Any) -> None:
     handle = loop.call_soon(print)
     timer = loop.call_later(1, print)
     fut = loop.create_future()
-    this_file = __file__
-    for made in (handle, timer, fut):
-        assert made._source_traceback[-1].filename == this_file
-        assert made._source_traceback[-1].name == "test_debug_mode_remembers_where_things_were_made"
+    here = (__file__, "test_debug_mode_remembers_where_things_were_made")
+    for made in (handle, timer):
+        assert (made._source_traceback[-1].filename, made._source_traceback[-1].name) == here
+    # A future is made inside create_future, and says so (as asyncio's do).
+    assert fut._source_traceback[-1].name == "create_future"
+    assert (fut._source_traceback[-2].filename, fut._source_traceback[-2].name) == here
     assert "created at" in repr(handle)
     timer.cancel()
     assert repr(timer).startswith("<TimerHandle cancelled when=")

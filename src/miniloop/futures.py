@@ -19,6 +19,11 @@ The task registers a done callback on it and goes to sleep. That single
 
 A future is given its loop; this module never imports the loop.
 
+One visible difference from asyncio, whose futures are written in C: an
+exception raised by ``await fut`` passes through ``__await__``, a Python
+frame, so a printed traceback shows one line of ``futures.py`` more (as
+asyncio's own pure-Python futures do).
+
 Read next: ``tasks.py`` (what receives the yielded future).
 """
 

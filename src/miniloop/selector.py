@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import selectors
 import socket
+import warnings
 from typing import Any
 
 Events = list[tuple[selectors.SelectorKey, int]]
@@ -113,6 +114,15 @@ class SelectorMixin:
             csock.send(b"\0")
         except OSError:
             pass  # the pipe is full: the loop is awake already, or closed
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        # A loop dropped without close() still holds its selector and the
+        # self-pipe: say so (as asyncio does), and release them.
+        loop: Any = self
+        if not loop.is_closed():
+            _warn(f"unclosed event loop {loop!r}", ResourceWarning, source=loop)
+            if not loop.is_running():
+                loop.close()
 
     def _close_self_pipe(self) -> None:
         self._remove_io_handle(self._ssock.fileno(), selectors.EVENT_READ)
