@@ -442,6 +442,11 @@ def main(argv: list[str] | None = None) -> int:
         total_row += f" | {cell:>25}"
     print(f"{total_row} | {len(all_regressions)}")
     print("(p/f/s/x = passed / failed / skipped / excluded)")
+    for backend in backends[1:]:
+        passed = totals[backend]["passed"]
+        elsewhere = sum(len(summary["modules"][m][backend]["not_on_miniloop"]) for m in modules)
+        print(f"{backend}: {passed - elsewhere} of the {passed} passing tests ran on a "
+              f"miniloop loop; the other {elsewhere} never make a loop (argument checks, helpers)")
     if all_regressions:
         print(f"\n{len(all_regressions)} test(s) pass on asyncio but not on miniloop:")
         for line in all_regressions:
