@@ -23,16 +23,13 @@ from __future__ import annotations
 
 import contextvars
 import enum
-import functools
-import signal
 import sys
-import threading
 from collections.abc import Callable, Coroutine
-from types import FrameType
 from typing import Any, TypeVar
 
 from miniloop import events
 from miniloop.events import CancelledError
+from miniloop.interrupts import CancelOnInterrupt
 from miniloop.primitives import gather
 from miniloop.tasks import iscoroutine
 
@@ -48,16 +45,11 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-class Runner:
+class Runner(CancelOnInterrupt):
     """Run coroutines on one loop, then clean up everything, like asyncio.Runner."""
 
-    def __init__(
-        self,
-        *,
-        debug: bool | None = None,
-        loop_factory: Callable[[], Any] | None = None,
-        clock: Any = None,
-    ) -> None:
+    def __init__(self, *, debug: bool | None = None,
+                 loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> None:
         if loop_factory is not None and clock is not None:
             raise ValueError("give Runner a loop_factory or a clock, not both")
         self._state = _State.CREATED
@@ -66,7 +58,6 @@ class Runner:
         self._clock = clock
         self._loop: Any = None
         self._context: contextvars.Context | None = None
-        self._interrupt_count = 0
         self._set_event_loop = False
 
     def __enter__(self) -> Runner:
@@ -89,19 +80,15 @@ class Runner:
             raise RuntimeError("Runner.run() cannot be called from a running event loop")
         self._lazy_init()
         task = self._loop.create_task(coro, context=self._context if context is None else context)
-        sigint_handler = self._install_sigint_handler(task)
-        self._interrupt_count = 0
+        sigint_handler = self._install_sigint_handler(task)  # Ctrl-C: see interrupts.py
         try:
             return self._loop.run_until_complete(task)  # type: ignore[no-any-return]
         except CancelledError:
-            if self._interrupt_count > 0:
-                uncancel = getattr(task, "uncancel", None)
-                if uncancel is not None and uncancel() == 0:
-                    raise KeyboardInterrupt()  # chained to the cancellation, as asyncio
+            if self._interrupted(task):
+                raise KeyboardInterrupt()  # chained to the cancellation, as asyncio
             raise
         finally:
-            if sigint_handler is not None and signal.getsignal(signal.SIGINT) is sigint_handler:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._restore_sigint_handler(sigint_handler)
 
     def close(self) -> None:
         """Cancel leftover tasks, close async generators and the thread pool, close the loop."""
@@ -140,30 +127,6 @@ class Runner:
         self._context = contextvars.copy_context()
         self._state = _State.INITIALIZED
 
-    def _install_sigint_handler(self, task: Any) -> Any:
-        # Ctrl-C cancels the main task (so its clean-up runs) rather than
-        # killing the loop wherever it happens to be. A second Ctrl-C, or
-        # one after the task is done, raises KeyboardInterrupt at once.
-        if (threading.current_thread() is not threading.main_thread()
-                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-            return None
-        handler = functools.partial(self._on_sigint, main_task=task)
-        try:
-            signal.signal(signal.SIGINT, handler)
-        except ValueError:
-            return None
-        return handler
-
-    def _on_sigint(self, signum: int, frame: FrameType | None, main_task: Any) -> None:
-        self._interrupt_count += 1
-        if self._interrupt_count == 1 and not main_task.done():
-            main_task.cancel()
-            # The loop may be asleep in the selector with a long timeout.
-            self._loop.call_soon_threadsafe(lambda: None)
-            return
-        raise KeyboardInterrupt()
-
-
 def _set_asyncio_event_loop(loop: Any) -> bool:
     # asyncio contract: asyncio's policy holds the thread's current loop;
     # it accepts only AbstractEventLoop instances (miniloop.Loop is one).
@@ -194,13 +157,8 @@ def _cancel_all_tasks(loop: Any) -> None:
             })
 
 
-def run(
-    main: Coroutine[Any, Any, T],
-    *,
-    debug: bool | None = None,
-    loop_factory: Callable[[], Any] | None = None,
-    clock: Any = None,
-) -> T:
+def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None,
+        loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> T:
     """Run ``main`` on a new loop, clean up, close the loop; return main's result."""
     if events._get_running_loop() is not None:
         raise RuntimeError("asyncio.run() cannot be called from a running event loop")
