@@ -42,8 +42,8 @@ from miniloop.asyncgens import AsyncGeneratorsMixin
 from miniloop.clock import POLL, Clock, new_clock
 from miniloop.debugging import DebugModeMixin, debug_mode_requested
 from miniloop.futures import Future, isfuture
-from miniloop.reporting import ExceptionHandlerMixin, logger
-from miniloop.reprs import caller_outside, describe_callback, describe_handle, extract_stack
+from miniloop.reporting import ExceptionHandlerMixin, logger, report_callback_failure
+from miniloop.reprs import caller_outside, describe_handle, extract_stack
 from miniloop.selector import SelectorMixin
 from miniloop.tasks import Task, ensure_future
 
@@ -119,16 +119,8 @@ class Handle:
             self._context.run(self._callback, *self._args)
         except (SystemExit, KeyboardInterrupt):
             raise
-        except BaseException as exc:
-            context: dict[str, Any] = {
-                "message": "Exception in callback "
-                           + describe_callback(self._callback, self._args, self._loop._debug),
-                "exception": exc,
-                "handle": self,
-            }
-            if self._source_traceback:
-                context["source_traceback"] = self._source_traceback
-            self._loop.call_exception_handler(context)
+        except BaseException as exc:  # a callback has no caller: report it
+            report_callback_failure(self, exc)
         # A traceback made below may link back to this frame: it must not
         # reach the callback (say, a task) through us, or that is a cycle.
         del self

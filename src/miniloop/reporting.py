@@ -152,6 +152,19 @@ def report_destroyed_pending(task: Any) -> None:
     task._loop.call_exception_handler(context)
 
 
+def report_callback_failure(handle: Any, error: BaseException) -> None:
+    """A callback raised: there is no caller to give the exception to."""
+    context: dict[str, Any] = {
+        "message": "Exception in callback "
+                   + describe_callback(handle._callback, handle._args, handle._loop._debug),
+        "exception": error,
+        "handle": handle,
+    }
+    if handle._source_traceback:
+        context["source_traceback"] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
+
+
 def report_step_failure(task: Any, error: BaseException) -> None:
     """A task's step could not even run (say, it was finished behind its back).
 
