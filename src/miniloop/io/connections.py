@@ -16,7 +16,7 @@ silently drops packets) does not hold up the next: after the delay the
 next attempt starts alongside it, and whichever connects first wins; the
 others are cancelled and their sockets closed.
 
-Read next: ``sendfile.py``, then ``streams.py``.
+Read next: ``sendfile.py``.
 """
 
 from __future__ import annotations

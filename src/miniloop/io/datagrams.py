@@ -16,7 +16,7 @@ transport carries on.
 one (which only fixes the default destination and filters what we
 receive), or both.
 
-Read next: ``unix.py``.
+Read next: ``pipes.py``.
 """
 
 from __future__ import annotations

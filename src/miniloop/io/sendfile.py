@@ -15,7 +15,7 @@ buffer is above its high-water mark, exactly like a well-behaved protocol
 would. For the duration, a small stand-in protocol receives the
 transport's flow-control calls.
 
-Read next: ``streams.py``.
+Read next: ``unix.py``.
 """
 
 from __future__ import annotations

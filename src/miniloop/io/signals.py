@@ -15,7 +15,7 @@ ordinary callback, with the loop in a consistent state.
 (The same self-pipe also carries the zero bytes of
 ``call_soon_threadsafe``; zeros are not signals and are skipped.)
 
-Read next: ``processes.py`` (create_subprocess_exec, on streams).
+Read next: ``streams.py`` (await bytes instead of being told about them).
 """
 
 from __future__ import annotations

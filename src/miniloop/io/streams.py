@@ -29,7 +29,7 @@ so that extra system call fails nearly every time; measured on the echo
 benchmark it cost 8%. The transport reads the moment the selector says
 the socket is readable, which is as early as the bytes can be had.
 
-Read next: ``tls.py`` (``start_tls`` upgrades a stream in place).
+Read next: ``processes.py`` (the same adapter for a child's pipes).
 """
 
 from __future__ import annotations
