@@ -970,3 +970,36 @@ def test_writelines_is_one_write(both_backends: Any) -> None:
         await server.wait_closed()
 
     run_and_compare(both_backends, program)
+
+
+async def sendfile_to_a_peer_that_leaves(aio: Any, say: Say) -> None:
+    import tempfile
+
+    loop = aio.get_running_loop()
+
+    async def handle(reader: Any, writer: Any) -> None:
+        await reader.readexactly(1000)
+        writer.transport.abort()
+
+    server = await aio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    with tempfile.TemporaryFile() as file:
+        file.write(b"f" * (8 * 1024 * 1024))
+        _, writer = await aio.open_connection("127.0.0.1", port)
+        try:
+            say("sent", await loop.sendfile(writer.transport, file))
+        except OSError as exc:
+            say("sendfile raised", type(exc).__name__)
+        say("transport closing:", writer.transport.is_closing())
+        writer.close()
+        try:
+            await writer.wait_closed()
+            say("closed")
+        except ConnectionError as exc:
+            say("wait_closed:", type(exc).__name__)
+    server.close()
+    await server.wait_closed()
+
+
+def test_sendfile_to_a_peer_that_leaves(both_backends: Any) -> None:
+    run_and_compare(both_backends, sendfile_to_a_peer_that_leaves)

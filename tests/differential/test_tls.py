@@ -339,3 +339,35 @@ def test_tls_flow_control_and_sendfile(both_backends: Any, certs: Certificates) 
         await server.wait_closed()
 
     run_and_compare(both_backends, program)
+
+
+def test_sendfile_fallback_to_a_peer_that_leaves(both_backends: Any, certs: Certificates) -> None:
+    async def program(aio: Any, say: Say) -> None:
+        loop = aio.get_running_loop()
+
+        async def handle(reader: Any, writer: Any) -> None:
+            await reader.readexactly(1000)
+            writer.transport.abort()
+
+        server = await aio.start_server(handle, "127.0.0.1", 0, ssl=certs.server)
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await aio.open_connection("127.0.0.1", port, ssl=certs.client,
+                                              server_hostname="localhost")
+        with tempfile.TemporaryFile() as file:
+            file.write(b"f" * (8 * 1024 * 1024))
+            file.seek(0)
+            try:
+                say("sent", await loop.sendfile(writer.transport, file))
+            except ConnectionError as exc:
+                say("sendfile raised", type(exc).__name__, exc)
+        say("transport closing:", writer.transport.is_closing())
+        writer.close()
+        try:
+            await writer.wait_closed()
+            say("closed")
+        except ConnectionError as exc:
+            say("wait_closed:", type(exc).__name__)
+        server.close()
+        await server.wait_closed()
+
+    run_and_compare(both_backends, program)
