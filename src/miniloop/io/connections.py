@@ -24,7 +24,6 @@ from __future__ import annotations
 import collections
 import functools
 import itertools
-import logging
 import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -32,8 +31,7 @@ from typing import Any
 
 from miniloop.io.servers import ServersMixin
 from miniloop.io.sockets import refuse_ssl_socket
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 # One connection attempt: a coroutine function that returns a connected socket.
 Connecting = Callable[[], Coroutine[Any, Any, socket.socket]]

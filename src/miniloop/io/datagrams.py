@@ -22,7 +22,6 @@ Read next: ``pipes.py``.
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import sys
 from collections.abc import Callable
@@ -32,8 +31,7 @@ from miniloop.io.readiness import WRITE
 from miniloop.io.servers import set_reuse_port
 from miniloop.io.transports import SocketTransportBase
 from miniloop.io.unix import UnixMixin, remove_stale_unix_socket
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 _WOULD_BLOCK = (BlockingIOError, InterruptedError)
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import logging
 import os
 import stat
 import sys
@@ -38,8 +37,7 @@ from miniloop.io.transports import (
     FlowControl,
     set_result_unless_cancelled,
 )
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 _WOULD_BLOCK = (BlockingIOError, InterruptedError)
 

@@ -18,7 +18,6 @@ Read next: back to ``__init__.py`` for the map of the IO wing.
 from __future__ import annotations
 
 import asyncio
-import logging
 import subprocess
 import sys
 from typing import Any
@@ -26,8 +25,7 @@ from typing import Any
 from miniloop.events import get_running_loop
 from miniloop.io.streams import DEFAULT_LIMIT, FlowControlMixin, StreamReader, StreamWriter
 from miniloop.primitives import gather
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 PIPE = subprocess.PIPE
 STDOUT = subprocess.STDOUT

@@ -22,7 +22,6 @@ import asyncio
 import collections.abc
 import errno
 import itertools
-import logging
 import os
 import socket
 import sys
@@ -35,8 +34,7 @@ from miniloop.io.sockets import refuse_ssl_socket
 from miniloop.io.tls import TLSMixin
 from miniloop.io.transports import TransportSocket
 from miniloop.primitives import gather, sleep
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 # After running out of file descriptors, try accepting again this much later.
 ACCEPT_RETRY_DELAY = 1.0

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import errno
 import inspect
-import logging
 import signal
 import sys
 import warnings
@@ -32,8 +31,7 @@ from typing import Any
 
 from miniloop.io.subprocesses import SubprocessMixin
 from miniloop.loop import Handle
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import errno
 import io
-import logging
 import os
 import socket
 import ssl
@@ -38,8 +37,7 @@ from asyncio import SendfileNotAvailableError
 from typing import Any
 
 from miniloop.io.readiness import READ, WRITE, ReadinessMixin
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 # The size of each loop's scratch buffer for reads (asyncio's read size).
 READ_SCRATCH_SIZE = 256 * 1024

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import logging
 import sys
 import traceback
 import warnings
@@ -48,9 +47,8 @@ from typing import Any
 from miniloop.events import get_running_loop
 from miniloop.futures import _loop_for_new_future
 from miniloop.primitives import sleep
+from miniloop.reporting import logger
 from miniloop.tasks import iscoroutine
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
 DEFAULT_LIMIT = 2 ** 16  # 64 KiB: the longest line readline() accepts
 

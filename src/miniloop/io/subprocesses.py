@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import logging
 import os
 import signal
 import subprocess
@@ -41,8 +40,7 @@ from typing import Any
 
 from miniloop.io.pipes import PipesMixin
 from miniloop.io.readiness import READ
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 
 def exit_code(status: int) -> int:

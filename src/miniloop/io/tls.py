@@ -45,15 +45,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
-import logging
 import ssl
 import warnings
 from typing import Any
 
 from miniloop.io.sockets import SocketsMixin
 from miniloop.io.transports import CONNECTION_LOST_WRITES_BEFORE_WARNING, SocketTransport
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 # asyncio's defaults, in seconds and kibibytes.
 HANDSHAKE_TIMEOUT = 60.0

@@ -34,7 +34,6 @@ import asyncio
 import asyncio.trsock
 import collections
 import itertools
-import logging
 import os
 import socket
 import sys
@@ -42,8 +41,7 @@ import warnings
 from typing import Any
 
 from miniloop.io.readiness import READ, WRITE
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 # After this many writes to a lost connection, each further one logs a warning.
 CONNECTION_LOST_WRITES_BEFORE_WARNING = 5

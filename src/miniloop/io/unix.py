@@ -13,7 +13,6 @@ Read next: ``datagrams.py``.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import socket
 import stat
@@ -23,8 +22,7 @@ from typing import Any
 
 from miniloop.io.sendfile import SendfileMixin
 from miniloop.io.servers import Server, check_server_ssl_arguments
-
-logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
+from miniloop.reporting import logger
 
 
 def is_abstract(path: Any) -> bool:
