@@ -29,11 +29,10 @@ from typing import Any
 
 from miniloop.io.readiness import WRITE
 from miniloop.io.servers import set_reuse_port
+from miniloop.io.sockets import WOULD_BLOCK
 from miniloop.io.transports import SocketTransportBase
 from miniloop.io.unix import UnixMixin, remove_stale_unix_socket
 from miniloop.reporting import logger
-
-_WOULD_BLOCK = (BlockingIOError, InterruptedError)
 
 # Python 3.13 counts 8 header bytes per queued datagram (and only adds them).
 _HEADER_BYTES = 8 if sys.version_info >= (3, 13) else 0
@@ -59,7 +58,7 @@ class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
         try:
             nbytes, address = self._sock.recvfrom_into(  # type: ignore[union-attr]
                 scratch, self._read_size)
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except OSError as exc:
             self._protocol.error_received(exc)
@@ -88,7 +87,7 @@ class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
             try:
                 self._send_one(data, addr)
                 return
-            except _WOULD_BLOCK:
+            except WOULD_BLOCK:
                 self._loop._watch(self._sock_fd, WRITE, self._sendto_ready)
             except OSError as exc:
                 self._protocol.error_received(exc)
@@ -115,7 +114,7 @@ class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
             self._buffer_size -= len(data)
             try:
                 self._send_one(data, addr)
-            except _WOULD_BLOCK:
+            except WOULD_BLOCK:
                 buffer.appendleft((data, addr))  # the kernel is still full
                 self._buffer_size += len(data)
                 break

@@ -32,14 +32,13 @@ from typing import Any
 
 from miniloop.io.datagrams import DatagramsMixin
 from miniloop.io.readiness import READ, WRITE
+from miniloop.io.sockets import WOULD_BLOCK
 from miniloop.io.transports import (
     CONNECTION_LOST_WRITES_BEFORE_WARNING,
     FlowControl,
     set_result_unless_cancelled,
 )
 from miniloop.reporting import logger
-
-_WOULD_BLOCK = (BlockingIOError, InterruptedError)
 
 
 def _describe(transport: Any, pipe: Any, fd: int | None, closing: bool, event: int) -> list[str]:
@@ -105,7 +104,7 @@ class ReadPipeTransport(asyncio.ReadTransport):
         scratch = self._loop._read_scratch
         try:
             nbytes = os.readv(self._fileno, (scratch[:self.max_size],))  # type: ignore[arg-type]
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except OSError as exc:
             self._fatal_error(exc, "Fatal read error on pipe transport")
@@ -266,7 +265,7 @@ class WritePipeTransport(FlowControl, asyncio.WriteTransport):
         if not self._buffer:
             try:
                 written = os.write(self._fileno, data)  # type: ignore[arg-type]
-            except _WOULD_BLOCK:
+            except WOULD_BLOCK:
                 written = 0
             except (SystemExit, KeyboardInterrupt):
                 raise
@@ -285,7 +284,7 @@ class WritePipeTransport(FlowControl, asyncio.WriteTransport):
     def _write_ready(self) -> None:
         try:
             written = os.write(self._fileno, self._buffer)  # type: ignore[arg-type]
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except (SystemExit, KeyboardInterrupt):
             raise

@@ -41,6 +41,7 @@ import warnings
 from typing import Any
 
 from miniloop.io.readiness import READ, WRITE
+from miniloop.io.sockets import WOULD_BLOCK
 from miniloop.reporting import logger
 
 # After this many writes to a lost connection, each further one logs a warning.
@@ -52,7 +53,6 @@ try:
 except (AttributeError, OSError, ValueError):  # pragma: no cover - exotic systems
     _IOV_MAX = 0
 
-_WOULD_BLOCK = (BlockingIOError, InterruptedError)
 
 
 def set_result_unless_cancelled(future: Any, result: object) -> None:
@@ -471,7 +471,7 @@ class SocketTransport(SocketTransportBase):
         scratch = self._loop._read_scratch
         try:
             nbytes = self._sock.recv_into(scratch, self._read_size)  # type: ignore[union-attr]
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except (SystemExit, KeyboardInterrupt):
             raise
@@ -502,7 +502,7 @@ class SocketTransport(SocketTransportBase):
             return
         try:
             nbytes = self._sock.recv_into(buffer)  # type: ignore[union-attr]
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except (SystemExit, KeyboardInterrupt):
             raise
@@ -556,7 +556,7 @@ class SocketTransport(SocketTransportBase):
             # Nothing queued ahead of us: try the socket first.
             try:
                 sent = self._sock.send(data)  # type: ignore[union-attr]
-            except _WOULD_BLOCK:
+            except WOULD_BLOCK:
                 sent = 0
             except (SystemExit, KeyboardInterrupt):
                 raise
@@ -605,7 +605,7 @@ class SocketTransport(SocketTransportBase):
             else:
                 sent = self._sock.sendmsg(  # type: ignore[union-attr]
                     itertools.islice(buffer, _IOV_MAX))
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except (SystemExit, KeyboardInterrupt):
             raise
