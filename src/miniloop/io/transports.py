@@ -54,7 +54,6 @@ except (AttributeError, OSError, ValueError):  # pragma: no cover - exotic syste
     _IOV_MAX = 0
 
 
-
 def set_result_unless_cancelled(future: Any, result: object) -> None:
     """Complete ``future`` unless its awaiter gave up on it."""
     if not future.cancelled():
