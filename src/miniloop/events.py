@@ -110,13 +110,14 @@ def all_tasks(loop: Any = None) -> set[Any]:
     """Return the set of not-yet-finished tasks of ``loop`` (default: running)."""
     if loop is None:
         loop = get_running_loop()
-    for _attempt in range(1000):
+    for attempt in range(1000):
         try:
             # Another thread may add a task while we copy: then copy again.
             live = [task for registry in _task_registries for task in registry]
             break
         except RuntimeError:
-            continue
+            if attempt == 999:
+                raise  # as asyncio: give up after a thousand tries
     return {task for task in live if _loop_of(task) is loop and not task.done()}
 
 
