@@ -136,7 +136,7 @@ def render(table: dict[str, Any], runtimes: list[str], command: str) -> str:
         lines.append(f"| {workload} | {unit} | " + " | ".join(cells) + " |")
     scale_lines = _scale_section(table, runtimes)
     if scale_lines:
-        lines += ["", "## Scale (cost per timer and bytes per task by size)", ""] + scale_lines
+        lines += ["", "## Scale (cost per timer and bytes per task by size)", "", *scale_lines]
     return "\n".join(lines) + "\n"
 
 

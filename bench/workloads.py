@@ -80,7 +80,7 @@ def spawn(rt: Runtime, scale: float) -> Result:
     return _result(count / wall, "tasks/s", "higher")
 
 
-# --- timers: 100,000 tasks, each sleeping a distinct random delay under 50 ms ------------------
+# --- timers: 100,000 tasks, each sleeping a distinct random delay under 50 ms ---
 
 
 def _delays(count: int) -> list[float]:
@@ -102,7 +102,7 @@ def timers(rt: Runtime, scale: float, count: int | None = None) -> Result:
     return _result(per_timer, "us/timer", "lower", wall=wall)
 
 
-# --- queue: 1 producer, 4 consumers, 200,000 items, bounded at 100 --------------------------------
+# --- queue: 1 producer, 4 consumers, 200,000 items, bounded at 100 ---
 
 
 def queue(rt: Runtime, scale: float) -> Result:
@@ -129,7 +129,7 @@ def queue(rt: Runtime, scale: float) -> Result:
     return _result(items / wall, "items/s", "higher")
 
 
-# --- echo: TCP echo on 127.0.0.1, 10 clients x 4,000 round trips of 64 bytes ------------------------
+# --- echo: TCP echo on 127.0.0.1, 10 clients x 4,000 round trips of 64 bytes ---
 
 
 def echo(rt: Runtime, scale: float) -> Result:
@@ -191,7 +191,7 @@ def memory(rt: Runtime, scale: float, count: int | None = None) -> Result:
     return _result(per_task, "bytes/task", "lower")
 
 
-# --- http: aiohttp.web hello-world hit by concurrent aiohttp clients ---------------------------
+# --- http: aiohttp.web hello-world hit by concurrent aiohttp clients ---
 
 
 def http(rt: Runtime, scale: float) -> Result:

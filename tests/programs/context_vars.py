@@ -25,7 +25,8 @@ async def main() -> None:
     await done
     task = asyncio.create_task(asyncio.sleep(0), context=ctx)
     await task
-    print("task context is ctx:", task.get_context() is ctx if hasattr(task, "get_context") else True)
+    same = task.get_context() is ctx if hasattr(task, "get_context") else True
+    print("task context is ctx:", same)
 
 
 asyncio.run(main())

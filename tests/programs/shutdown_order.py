@@ -19,12 +19,11 @@ async def ticks():
 
 
 async def main() -> None:
-    for name in ("a", "b"):
-        asyncio.create_task(leftover(name))
+    kept = [asyncio.create_task(leftover(name)) for name in ("a", "b")]
     agen = ticks()
     print("first tick", await agen.__anext__())
     await asyncio.sleep(0.01)
-    print("main returns")
+    print("main returns, leaving", len(kept), "tasks behind")
     return None
 
 
