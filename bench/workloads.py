@@ -228,7 +228,7 @@ def http(rt: Runtime, scale: float) -> Result:
     return _result(clients * requests_each / wall, "requests/s", "higher")
 
 
-# --- scale: cost per timer and bytes per task from 1k to 1M -----------------------------------------
+# --- scale: cost per timer and bytes per task from 1k to 1M ---
 
 
 SCALE_SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -300,7 +300,7 @@ FLOOR_WORKLOADS: dict[str, Callable[[float], Result]] = {
     "switch": floor_switch, "spawn": floor_spawn,
 }
 
-# --- trio: the same jobs in trio's own API ---------------------------------------------------------
+# --- trio: the same jobs in trio's own API ---
 
 
 def trio_workload(name: str, scale: float) -> Result | None:
