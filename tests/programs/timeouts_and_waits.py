@@ -18,13 +18,16 @@ async def main() -> None:
             await asyncio.sleep(1)
     except TimeoutError:
         print("timeout expired:", cm.expired())
-    tasks = [asyncio.create_task(job(n, d)) for n, d in [("a", 0.03), ("b", 0.01), ("c", 0.02)]]
+    tasks = [asyncio.create_task(job(n, d)) for n, d in [("a", 0.08), ("b", 0.01), ("c", 0.03)]]
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     print("first completed:", sorted(t.result() for t in done), len(pending))
-    done, pending = await asyncio.wait(tasks, timeout=0.015)
+    done, pending = await asyncio.wait(tasks, timeout=0.04)
     print("after timeout:", len(done), len(pending))
-    for fut in asyncio.as_completed(tasks):
+    await asyncio.wait(tasks)
+    # Already-finished futures come out of as_completed in no promised
+    # order, so give it fresh ones, finishing at well separated times.
+    fresh = [job(n, d) for n, d in [("late", 0.05), ("early", 0.01), ("middle", 0.03)]]
+    for fut in asyncio.as_completed(fresh):
         print("as completed:", await fut)
-
 
 asyncio.run(main())
