@@ -152,8 +152,12 @@ class _AsyncioLoopLogger:
         return getattr(asyncio.base_events.logger, name)
 
 
-def adapt_module(name: str, module: types.ModuleType, backend: str) -> None:
-    """Swap the hand-built asyncio loops of ``module`` for miniloop loops."""
+def adapt_module(name: str, module: types.ModuleType, backend: str) -> Any:
+    """Swap the hand-built asyncio loops of ``module`` for miniloop loops.
+
+    Returns what undoes any change that outlives the module (or None).
+    """
+    undo = None
     if name == "test_pep492":
         base = module.BaseTest
 
@@ -179,11 +183,16 @@ def adapt_module(name: str, module: types.ModuleType, backend: str) -> None:
         if backend == "miniloop-api":
             # The module's tests install a policy whose loops they inspect;
             # miniloop.run and miniloop.Runner must take their loops from it.
+            previous = miniloop.events._default_loop_factory
             miniloop.events.set_default_loop_factory(
                 lambda **options: asyncio.get_event_loop_policy().new_event_loop())
+
+            def undo() -> None:
+                miniloop.events.set_default_loop_factory(previous)
     if backend == "miniloop-api":
         module.asyncio = miniloop_first_namespace()  # type: ignore[attr-defined]
         add_twins(name, module)
+    return undo
 
 
 # --- the miniloop-api backend -------------------------------------------------------------

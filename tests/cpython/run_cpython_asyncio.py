@@ -110,6 +110,7 @@ class Recorder(unittest.TestResult):
         super().__init__()
         self._out = out
         self._prefix = prefix
+        self.module = ""
         self._timeout = timeout
         self._outcome: dict[str, tuple[str, str]] = {}
         self._started = 0.0
@@ -120,8 +121,19 @@ class Recorder(unittest.TestResult):
         test_id = test.id()
         return test_id[len(self._prefix):] if test_id.startswith(self._prefix) else test_id
 
+    def start_module(self, prefix: str) -> None:
+        """Test ids of the next module are relative to ``prefix``."""
+        self._prefix = prefix
+        # unittest remembers the last class and module it set up: a new
+        # top-level suite must not tear down the previous module's again.
+        self._previousTestClass = None
+        self._moduleSetUpFailed = False
+
     def write(self, record: dict[str, Any]) -> None:
-        self._out.write(json.dumps(record) + "\n")
+        if "start" not in record and "finished" not in record:
+            record = {"baseline": record.get("test"), "detail": "", "seconds": 0.0,
+                      "on_miniloop": False, **record}
+        self._out.write(json.dumps({"module": self.module, **record}) + "\n")
         self._out.flush()
 
     def startTest(self, test: unittest.TestCase) -> None:
@@ -218,45 +230,54 @@ def _all_tests(suite: unittest.TestSuite) -> Iterator[unittest.TestCase]:
             yield item
 
 
-def worker(module_name: str, backend: str, out_path: str, skip_path: str | None,
+def worker(module_names: list[str], backend: str, out_path: str, skip_path: str | None,
            timeout: float, loop_factory: bool, quick: bool) -> None:
-    """Run one test module on one backend, writing results to ``out_path``."""
+    """Run test modules, one after the other, on one backend; results go to ``out_path``."""
     sys.path.insert(0, str(HERE.parent.parent / "src"))
     if backend != "asyncio":
         import miniloop_mode
 
         miniloop_mode.install(backend, loop_factory=loop_factory)
-    module = importlib.import_module(f"test.test_asyncio.{module_name}")
-    if backend != "asyncio":
-        miniloop_mode.adapt_module(module_name, module, backend)
     skip: set[str] = set()
     if skip_path:
         skip = set(Path(skip_path).read_text().split())
-    prefix = f"{module.__name__}."
     with open(out_path, "a", buffering=1) as out:
-        recorder = Recorder(out, prefix, timeout)
+        recorder = Recorder(out, "", timeout)
         if backend != "asyncio":
             _count_miniloop_loops(recorder)
         signal.signal(signal.SIGALRM, _on_alarm)
-        selected = []
-        for test in _all_tests(unittest.defaultTestLoader.loadTestsFromModule(module)):
-            test_id = recorder.short_id(test)
-            if test_id in skip:
+        for module_name in module_names:
+            recorder.module = module_name
+            try:
+                module = importlib.import_module(f"test.test_asyncio.{module_name}")
+            except Exception:
+                recorder.write({"test": f"<{module_name} import>", "outcome": "crashed",
+                                "detail": traceback.format_exc()[-3000:]})
                 continue
-            classes = TOOLKIT_CLASSES.get(module_name)
-            if classes is not None and test_id.split(".")[0] not in classes:
-                continue
-            if quick and any(fnmatch.fnmatchcase(test_id, p) for p in QUICK_SKIP):
-                continue
-            reason = exclusions.reason_for(module_name, test_id, backend)
-            if reason is not None:
-                recorder.write({"test": test_id, "baseline": baseline_id(test, test_id),
-                                "outcome": "excluded", "detail": reason, "seconds": 0.0,
-                                "on_miniloop": False})
-                continue
-            selected.append(test)
-        with _quiet():
-            unittest.TestSuite(selected).run(recorder)
+            undo = None
+            if backend != "asyncio":
+                undo = miniloop_mode.adapt_module(module_name, module, backend)
+            recorder.start_module(f"{module.__name__}.")
+            selected = []
+            for test in _all_tests(unittest.defaultTestLoader.loadTestsFromModule(module)):
+                test_id = recorder.short_id(test)
+                if f"{module_name}::{test_id}" in skip:
+                    continue
+                classes = TOOLKIT_CLASSES.get(module_name)
+                if classes is not None and test_id.split(".")[0] not in classes:
+                    continue
+                if quick and any(fnmatch.fnmatchcase(test_id, p) for p in QUICK_SKIP):
+                    continue
+                reason = exclusions.reason_for(module_name, test_id, backend)
+                if reason is not None:
+                    recorder.write({"test": test_id, "baseline": baseline_id(test, test_id),
+                                    "outcome": "excluded", "detail": reason})
+                    continue
+                selected.append(test)
+            with _quiet():
+                unittest.TestSuite(selected).run(recorder)
+            if undo is not None:
+                undo()
         recorder.write({"finished": True})
 
 
@@ -291,17 +312,23 @@ def _quiet() -> Iterator[None]:
 # --- the parent: many workers, one report -----------------------------------------------------
 
 
-def run_module(module: str, backend: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """All test records of ``module`` on ``backend`` (restarting crashed workers)."""
-    results: dict[str, dict[str, Any]] = {}
+Records = dict[str, dict[str, Any]]  # test id -> what happened to it
+
+
+def run_group(modules: list[str], backend: str,
+              args: argparse.Namespace) -> dict[str, Records]:
+    """The records of each of ``modules`` on ``backend``, run in one worker at a time
+    (a worker that crashes or hangs is replaced, resuming after the test it died in)."""
+    results: dict[str, Records] = {module: {} for module in modules}
     with tempfile.TemporaryDirectory(prefix="cpython-asyncio-") as tmp:
         out_path = os.path.join(tmp, "out.jsonl")
         skip_path = os.path.join(tmp, "skip.txt")
         for _attempt in range(50):
             Path(out_path).write_text("")
-            Path(skip_path).write_text("\n".join(results))
-            command = [sys.executable, str(Path(__file__).resolve()), "--worker", module,
-                       backend, out_path, "--skip-file", skip_path,
+            Path(skip_path).write_text("\n".join(
+                f"{module}::{test}" for module, records in results.items() for test in records))
+            command = [sys.executable, str(Path(__file__).resolve()), "--worker",
+                       ",".join(modules), backend, out_path, "--skip-file", skip_path,
                        "--test-timeout", str(args.test_timeout)]
             if args.loop_factory:
                 command.append("--loop-factory")
@@ -315,28 +342,33 @@ def run_module(module: str, backend: str, args: argparse.Namespace) -> dict[str,
                     crashed = f"worker exited with {proc.returncode}: {proc.stderr[-2000:]}"
             except subprocess.TimeoutExpired:
                 crashed = f"worker killed after {args.module_timeout} s"
-            started = None
+            started: tuple[str, str] | None = None
             finished = False
             for line in Path(out_path).read_text().splitlines():
                 record = json.loads(line)
                 if "start" in record:
-                    started = record["start"]
+                    started = (record["module"], record["start"])
                 elif record.get("finished"):
                     finished = True
                 else:
-                    results[record["test"]] = record
+                    results[record["module"]][record["test"]] = record
                     started = None
             if finished and not crashed:
                 return results
-            if started is None:
-                results[f"<{module} import>"] = {
-                    "test": f"<{module} import>", "baseline": f"<{module} import>",
-                    "outcome": "crashed", "detail": crashed or "worker stopped early",
-                    "seconds": 0.0, "on_miniloop": False}
+            if started is None:  # died outside any test: give up on this group
+                for module, records in results.items():
+                    records.setdefault(f"<{module} worker>", crash_record(
+                        f"<{module} worker>", crashed or "worker stopped early"))
                 return results
-            results[started] = {"test": started, "baseline": started, "outcome": "crashed",
-                                "detail": crashed, "seconds": 0.0, "on_miniloop": False}
+            module, test = started
+            results[module][test] = crash_record(test, crashed)
     return results
+
+
+def crash_record(test: str, detail: str) -> dict[str, Any]:
+    """The record of a test during which the worker died (or hung)."""
+    return {"test": test, "baseline": test, "outcome": "crashed", "detail": detail,
+            "seconds": 0.0, "on_miniloop": False}
 
 
 def compare(stock: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> list[str]:
@@ -378,15 +410,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write every test record to this file")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show why each regression failed")
-    parser.add_argument("--worker", nargs=3, metavar=("MODULE", "BACKEND", "OUT"),
+    parser.add_argument("--worker", nargs=3, metavar=("MODULES", "BACKEND", "OUT"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--skip-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        module, backend, out_path = args.worker
-        worker(module, backend, out_path, args.skip_file, args.test_timeout, args.loop_factory,
-               args.quick)
+        modules, backend, out_path = args.worker
+        worker(modules.split(","), backend, out_path, args.skip_file, args.test_timeout,
+               args.loop_factory, args.quick)
         return 0
 
     backends = [b for b in args.backends.split(",") if b]
@@ -395,12 +427,18 @@ def main(argv: list[str] | None = None) -> int:
     modules = args.modules or list(QUICK_MODULES if args.quick else TOOLKIT_MODULES)
     modules = [m for m in modules if available(m)]
     started = time.monotonic()
-    jobs = [(m, b) for m in modules for b in backends]
-    results: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    # A worker per module keeps modules apart; a quick run shares workers
+    # (two per backend), since starting an interpreter costs more than most
+    # modules take to run.
+    size = (len(modules) + 1) // 2 if args.quick else 1
+    groups = [modules[i:i + size] for i in range(0, len(modules), size)]
+    results: dict[tuple[str, str], Records] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_module, m, b, args): (m, b) for m, b in jobs}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
+        backend_of = {pool.submit(run_group, group, backend, args): backend
+                      for group in groups for backend in backends}
+        for future in concurrent.futures.as_completed(backend_of):
+            for module, records in future.result().items():
+                results[(module, backend_of[future])] = records
 
     version = ".".join(map(str, sys.version_info[:3]))
     print(f"CPython {version} test.test_asyncio on {', '.join(backends)}"
