@@ -75,16 +75,8 @@ _ANY_GENERATOR_IS_A_COROUTINE = sys.version_info < (3, 12)
 class Task(Future[T]):
     """A coroutine wrapped in a Future, stepped by the loop."""
 
-    __slots__ = (
-        "_context",
-        "_coro",
-        "_fut_waiter",
-        "_log_destroy_pending",
-        "_must_cancel",
-        "_name",
-        "_num_cancels_requested",
-        "_step_exc",
-    )
+    __slots__ = ("_context", "_coro", "_fut_waiter", "_log_destroy_pending", "_must_cancel",
+                 "_name", "_num_cancels_requested", "_step_exc")
 
     def __init__(self, coro: Coroutine[Any, Any, T] | Generator[Any, Any, T], *,
                  loop: Any = None, name: object = None,
