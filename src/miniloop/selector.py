@@ -125,7 +125,10 @@ class SelectorMixin:
                 loop.close()
 
     def _close_self_pipe(self) -> None:
-        self._remove_io_handle(self._ssock.fileno(), selectors.EVENT_READ)
+        # (When a forgotten loop is collected, the collector may have closed
+        # its sockets already: then there is nothing left to unregister.)
+        if self._ssock.fileno() != -1:
+            self._remove_io_handle(self._ssock.fileno(), selectors.EVENT_READ)
         self._ssock.close()
         self._csock.close()
         self._csock = None  # type: ignore[assignment]
