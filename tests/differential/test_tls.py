@@ -342,23 +342,28 @@ def test_tls_flow_control_and_sendfile(both_backends: Any, certs: Certificates) 
 
 
 def test_sendfile_fallback_to_a_peer_that_leaves(both_backends: Any, certs: Certificates) -> None:
+    # The peer leaves before the file is sent. (Leaving *while* it is sent
+    # is a race that asyncio itself decides differently from run to run.)
     async def program(aio: Any, say: Say) -> None:
         loop = aio.get_running_loop()
+        gone = aio.Event()
 
         async def handle(reader: Any, writer: Any) -> None:
-            await reader.readexactly(1000)
             writer.transport.abort()
+            gone.set()
 
         server = await aio.start_server(handle, "127.0.0.1", 0, ssl=certs.server)
         port = server.sockets[0].getsockname()[1]
         _, writer = await aio.open_connection("127.0.0.1", port, ssl=certs.client,
                                               server_hostname="localhost")
+        await gone.wait()
+        await aio.sleep(0.05)  # the reset reaches the client
         with tempfile.TemporaryFile() as file:
-            file.write(b"f" * (8 * 1024 * 1024))
+            file.write(b"f" * (1024 * 1024))
             file.seek(0)
             try:
                 say("sent", await loop.sendfile(writer.transport, file))
-            except ConnectionError as exc:
+            except (ConnectionError, RuntimeError) as exc:
                 say("sendfile raised", type(exc).__name__, exc)
         say("transport closing:", writer.transport.is_closing())
         writer.close()
