@@ -19,11 +19,11 @@ Where does a task give control back to the loop? Follow
 
 That ``yield self`` is the only place where the coroutine stops. The
 future it yields travels up through every ``yield from`` (ours included)
-to the Task that drives the coroutine (``Task._step_coroutine`` in
+to the Task that drives the coroutine (``Task._run`` in
 src/miniloop/tasks.py), which parks until the future is done. For
-``sleep(0)`` the stop is the bare ``yield`` of ``_yield_once`` in
-src/miniloop/primitives.py: the task sees None and simply goes to the back
-of the ready queue.
+``sleep(0)`` the stop is a bare ``yield`` (``await NEXT_TURN`` in
+src/miniloop/primitives.py, which yields None): the task sees None and
+simply goes to the back of the ready queue.
 
     python -m miniloop demos.genbased
     python -m compat demos.genbased

@@ -174,7 +174,7 @@ def test_a_step_on_a_finished_task_is_reported(loop: Any) -> None:
     miniloop.Future.set_result(task, "early")  # behind the task's back
     assert loop.run_until_complete(task) == "early"
     [report] = reports
-    assert report["message"].startswith("Exception in callback Task._step()")
+    assert report["message"].startswith("Exception in callback Task._run()")
     assert "already done" in str(report["exception"]) and report["handle"] is task
     coro.close()
 

@@ -33,11 +33,13 @@ def start_eagerly(task: Any) -> None:
     if sys.version_info < (3, 12):
         raise RuntimeError("eager tasks need Python 3.12 or later")
     loop = task._loop
-    previous = events.swap_current_task(loop, task)
+    # Set the creator aside; the task's own step then enters and leaves as
+    # any step does, so during it the task is the current task.
+    previous = events.swap_current_task(loop, None)
     try:
         events.register_eager_task(task)
         try:
-            task._context.run(task._step_coroutine, None)
+            task._run()
         finally:
             events.unregister_eager_task(task)
     finally:

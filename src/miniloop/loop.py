@@ -303,8 +303,9 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
         if self._debug:
             self._run_ready_debug(len(ready))
             return
+        next_entry = ready.popleft
         for _ in range(len(ready)):
-            ready.popleft()._run()
+            next_entry()._run()
 
     def _forget_cancelled_timers(self) -> None:
         timers = self._timers

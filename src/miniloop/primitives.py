@@ -22,7 +22,7 @@ import math
 import sys
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from miniloop import events
 from miniloop.events import CancelledError, all_tasks, current_task, get_running_loop
@@ -32,17 +32,34 @@ from miniloop.tasks import Task, ensure_future
 T = TypeVar("T")
 
 
-@types.coroutine
-def _yield_once() -> Generator[None, None, None]:
-    # The one bare `yield` in miniloop: the task driving us sees None and
-    # puts itself at the back of the ready queue.
-    yield
+class _NextTurn:
+    """``await NEXT_TURN`` gives way for one turn of the loop.
+
+    Obvious version, a generator-based coroutine::
+
+        @types.coroutine
+        def next_turn():
+            yield        # the task sees None: "step me again next turn"
+
+    The fast version is the same bare yield without a Python frame:
+    ``__await__`` is the iterator of the tuple ``(None,)``, which yields
+    None once and is then exhausted, so the ``await`` ends.
+    """
+
+    __slots__ = ()
+    if TYPE_CHECKING:
+        def __await__(self) -> Generator[None, None, None]: ...
+    else:
+        __await__ = (None,).__iter__
+
+
+NEXT_TURN = _NextTurn()
 
 
 async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment]
     """Suspend the calling task for ``delay`` seconds, then return ``result``."""
     if delay <= 0:
-        await _yield_once()
+        await NEXT_TURN
         return result
     if sys.version_info >= (3, 13) and math.isnan(delay):
         raise ValueError("Invalid delay: NaN (not a number)")

@@ -173,7 +173,7 @@ def report_step_failure(task: Any, error: BaseException) -> None:
     """
     task._loop.call_exception_handler({
         "message": "Exception in callback "
-                   + describe_callback(task._step, (), task._loop.get_debug()),
+                   + describe_callback(task._run, (), task._loop.get_debug()),
         "exception": error,
         "handle": task,
     })

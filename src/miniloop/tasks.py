@@ -2,7 +2,7 @@
 
 A coroutine cannot run itself. Something has to call ``coro.send(None)``,
 look at what comes out, and call ``send`` again when the time is right. That
-something is a Task, and one call to ``Task._step`` is one slice of the
+something is a Task, and one call to ``Task._run`` is one slice of the
 coroutine's life, from where it last paused to its next ``yield``:
 
     it yielded None       -> it only wants to let others run: step again next turn
@@ -108,55 +108,46 @@ class Task(Future[T]):
     # --- stepping: the heart of it --------------------------------------------
 
     def _run(self) -> None:
-        """Called by the loop when this task comes up in the ready queue."""
+        """One step. The loop calls this when the task comes up in the ready queue.
+
+        Obvious version: a ``_step`` method scheduled with
+        ``call_soon(task._step, context=task's context)``, running wholly
+        inside the task's context. Here only the coroutine itself runs in
+        the context (``context.run(coro.send, None)``): nothing else in a
+        step reads context variables, and it saves a Python frame per step.
+        """
+        if self._state is not PENDING:
+            error = events.InvalidStateError(f"_step(): already done: {self!r}")
+            reporting.report_step_failure(self, error)
+            return
+        # What to throw into the coroutine: the outcome of the future we
+        # parked on (a result is fetched by Future.__await__ itself), or an
+        # error we scheduled, or a cancellation that was requested.
         waiter = self._fut_waiter
-        exc = self._step_exc
         if waiter is not None:
-            # Woken because the future we parked on is done. Its exception,
-            # if any, is thrown into the coroutine; a result is fetched by
-            # the coroutine itself (Future.__await__ returns it).
+            self._fut_waiter = None
+            exc = None
             if waiter._state is not FINISHED or waiter._exception is not None:
                 exc = _exception_of(waiter)
-        elif exc is not None:
-            self._step_exc = None
-        try:
-            self._context.run(self._step, exc)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as error:  # only if stepping itself broke
-            reporting.report_step_failure(self, error)
-        del self, waiter, exc  # see _step_coroutine: no cycles through this frame
-
-
-    def _wakeup(self, future: Any) -> None:
-        # The done callback we give to futures that are not miniloop's (an
-        # asyncio.Future, say). It already runs in our context.
-        self._step(_exception_of(future))
-        del self, future  # see _step_coroutine
-
-    def _step(self, exc: BaseException | None = None) -> None:
-        if self._state is not PENDING:
-            raise events.InvalidStateError(f"_step(): already done: {self!r}, {exc!r}")
+        else:
+            exc = self._step_exc
+            if exc is not None:
+                self._step_exc = None
         if self._must_cancel:
             if not isinstance(exc, CancelledError):
                 exc = self._make_cancelled_error()
             self._must_cancel = False
-        self._fut_waiter = None
         loop = self._loop
-        enter_task(loop, self)
         try:
-            self._step_coroutine(exc)
-        finally:
-            leave_task(loop, self)
-            del self, exc  # see _step_coroutine
-
-    def _step_coroutine(self, exc: BaseException | None) -> None:
-        """Run the coroutine to its next yield and act on what it gave back."""
+            enter_task(loop, self)
+        except RuntimeError as error:  # another task's step is still running
+            reporting.report_step_failure(self, error)
+            return
         try:
             if exc is None:
-                result = self._coro.send(None)
+                result = self._context.run(self._coro.send, None)
             else:
-                result = self._coro.throw(exc)
+                result = self._context.run(self._coro.throw, exc)
         except StopIteration as returned:
             if self._must_cancel:
                 # cancel() was called during this very step, which ended in
@@ -176,15 +167,22 @@ class Task(Future[T]):
             Future.set_exception(self, _without_this_frame(failure))
         else:
             if result is None:
-                self._loop._ready.append(self)  # a bare yield: again next turn
+                loop._ready.append(self)  # a bare yield: again next turn
             else:
                 self._park_on(result)
         finally:
+            leave_task(loop, self)
             # A traceback caught here holds this frame; the task and the
             # exception thrown in must not be reachable from it, or the task
             # and its exception form a cycle that only the garbage collector
             # frees (asyncio's C tasks step without a Python frame).
-            del self, exc
+            del self, exc, waiter
+
+    def _wakeup(self, future: Any) -> None:
+        # The done callback we give to futures that are not miniloop's (an
+        # asyncio.Future, say). ``future`` is our _fut_waiter: step now.
+        del future
+        self._run()
 
     def _park_on(self, result: Any) -> None:
         """The coroutine yielded ``result``: wait for it if it is a future."""
@@ -203,13 +201,15 @@ class Task(Future[T]):
             problem = RuntimeError(f"Task cannot await on itself: {self!r}")
         else:
             result._asyncio_future_blocking = False
-            # The fast path only for our own exact classes: a subclass may
-            # override add_done_callback, and must see it called.
-            kind = type(result)
-            if (kind is Future or kind is Task) and result._state is PENDING:
+            # The fast path for our own futures, unless a subclass overrides
+            # add_done_callback (then it must see the call).
+            if (isinstance(result, Future) and result._state is PENDING
+                    and type(result).add_done_callback is _add_done_callback):
                 result._callbacks.append((self, None))  # see Future._schedule_callbacks
             else:
-                result.add_done_callback(self._wakeup, context=self._context)
+                # _wakeup enters our context itself (see _run): give the
+                # callback a context of its own, not ours, to run in.
+                result.add_done_callback(self._wakeup, context=contextvars.Context())
             self._fut_waiter = result
             if self._must_cancel and result.cancel(msg=self._cancel_message):
                 self._must_cancel = False
@@ -294,6 +294,9 @@ class Task(Future[T]):
         if self._state is PENDING and self._log_destroy_pending:
             reporting.report_destroyed_pending(self)
         super().__del__()
+
+
+_add_done_callback = Future.add_done_callback
 
 
 def ensure_future(obj: Any, *, loop: Any = None) -> Any:
