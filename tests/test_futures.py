@@ -79,12 +79,36 @@ def test_a_parked_task_is_stored_as_itself(loop: Any) -> None:
 
     task = loop.create_task(waiter())
     loop._run_once()
-    # The task waits as (task, None): no bound method, no Handle.
-    assert fut._callbacks == [(task, None)]
+    # The first task to wait is kept as itself: no bound method, no Handle,
+    # not even a list.
+    assert fut._parked is task and fut._callbacks is None
     assert "cb=[Task.task_wakeup()]" in repr(fut)
+    fut.add_done_callback(repr)  # registered later: runs later
+    assert "cb=[Task.task_wakeup(), repr()]" in repr(fut)
     fut.set_result(7)
-    assert loop._ready[-1] is task
+    assert loop._ready[-2] is task and loop._ready[-1]._callback is repr
     assert loop.run_until_complete(task) == 7
+
+
+def test_a_parked_task_keeps_its_place_among_callbacks(loop: Any) -> None:
+    fut = loop.create_future()
+    order: list[str] = []
+
+    async def waiter(name: str) -> None:
+        await fut
+        order.append(name)
+
+    fut.add_done_callback(lambda _: order.append("callback before"))
+    first = loop.create_task(waiter("first task"))
+    loop._run_once()  # parks after a callback: it joins the list
+    assert fut._parked is None and fut._callbacks[-1] == (first, None)
+    fut.remove_done_callback(fut._callbacks[0][0])
+    second = loop.create_task(waiter("second task"))
+    loop._run_once()
+    fut.add_done_callback(lambda _: order.append("callback after"))
+    fut.set_result(None)
+    loop.run_until_complete(miniloop.gather(first, second))
+    assert order == ["first task", "second task", "callback after"]
 
 
 def test_a_future_subclass_gets_its_add_done_callback_called(loop: Any) -> None:

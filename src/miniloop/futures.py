@@ -62,8 +62,8 @@ class Future(LogTracebackFlag, Generic[T]):
     """A result that will be available later; awaitable, asyncio-compatible."""
 
     __slots__ = ("__weakref__", "_asyncio_future_blocking", "_callbacks", "_cancel_message",
-                 "_cancelled_exc", "_exception", "_exception_tb", "_log_tb", "_loop", "_result",
-                 "_source_traceback", "_state")
+                 "_cancelled_exc", "_exception", "_exception_tb", "_log_tb", "_loop", "_parked",
+                 "_result", "_source_traceback", "_state")
 
     # asyncio contract: ``_asyncio_future_blocking`` is how asyncio (and we)
     # recognise a future without isinstance checks. Its presence on the class
@@ -72,20 +72,25 @@ class Future(LogTracebackFlag, Generic[T]):
     # enough: ``hasattr(Future, "_asyncio_future_blocking")`` is true.
 
     def __init__(self, *, loop: Any = None) -> None:
-        self._loop = _loop_for_new_future() if loop is None else loop
+        if loop is None:
+            loop = _loop_for_new_future()
+        self._loop = loop
         self._state = PENDING
         self._result: T | None = None
         self._exception: BaseException | None = None
         self._exception_tb: Any = None
-        # (callback, context) pairs. A miniloop Task waiting on this future
-        # is stored as (task, None): see _schedule_callbacks.
-        self._callbacks: list[tuple[Any, contextvars.Context | None]] = []
+        # (callback, context) pairs, once there are any. A miniloop Task
+        # waiting on this future is stored as (task, None), or, when it is
+        # the first to wait (the usual case), in _parked, which needs no
+        # list: see _schedule_callbacks.
+        self._parked: Any = None
+        self._callbacks: list[tuple[Any, contextvars.Context | None]] | None = None
         self._cancel_message: Any = None
         self._cancelled_exc: BaseException | None = None
         self._log_tb = False
         self._asyncio_future_blocking = False
         self._source_traceback: Any = None
-        if self._loop.get_debug():
+        if _in_debug_mode(loop):
             self._source_traceback = reprs.extract_stack(sys._getframe(1))
 
     # --- reading the box --------------------------------------------------
@@ -195,28 +200,44 @@ class Future(LogTracebackFlag, Generic[T]):
             return
         if context is None:
             context = contextvars.copy_context()
-        self._callbacks.append((fn, context))
+        if self._callbacks is None:
+            self._callbacks = [(fn, context)]
+        else:
+            self._callbacks.append((fn, context))
+
+    def _waiters_and_callbacks(self) -> list[tuple[Any, contextvars.Context | None]]:
+        """Everything that runs when this future is done, in order; a parked
+        task appears as (task, None). For reprs and tools, not the hot path."""
+        first = [] if self._parked is None else [(self._parked, None)]
+        return first + (self._callbacks or [])
 
     def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
         """Forget every registration of ``fn``; return how many there were."""
-        kept = [(f, ctx) for f, ctx in self._callbacks if f != fn]
-        removed = len(self._callbacks) - len(kept)
+        callbacks = self._callbacks
+        if not callbacks:
+            return 0
+        kept = [(f, ctx) for f, ctx in callbacks if f != fn]
+        removed = len(callbacks) - len(kept)
         if removed:
-            self._callbacks[:] = kept
+            callbacks[:] = kept
         return removed
 
     def _schedule_callbacks(self) -> None:
+        # A miniloop Task parked on this future. Obvious version:
+        # call_soon(task._wakeup, self, context=task's context). The task is
+        # its own ready-queue entry instead, which saves a Handle and a bound
+        # method per wake-up; same turn, same order.
+        parked = self._parked
+        if parked is not None:
+            self._parked = None
+            self._loop._ready.append(parked)  # it registered first: it goes first
         callbacks = self._callbacks
         if not callbacks:
             return
-        self._callbacks = []
+        self._callbacks = None
         loop = self._loop
         for callback, context in callbacks:
-            if context is None:
-                # A miniloop Task parked on this future. Obvious version:
-                # call_soon(task._wakeup, self, context=task's context). The
-                # task is its own ready-queue entry instead, which saves a
-                # Handle and a bound method per wake-up; same turn, same order.
+            if context is None:  # a task that parked after other callbacks
                 loop._ready.append(callback)
             else:
                 loop.call_soon(callback, self, context=context)
@@ -251,6 +272,10 @@ class Future(LogTracebackFlag, Generic[T]):
     def __del__(self) -> None:
         if self._log_tb:  # it failed, and nobody ever looked: say so
             reporting.report_never_retrieved(self)
+        elif self._state is PENDING and getattr(self, "_log_destroy_pending", False):
+            # A task that was still running when it was thrown away. (Task
+            # shares this __del__: one Python call per object is enough.)
+            reporting.report_destroyed_pending(self)
 
     def __repr__(self) -> str:
         return reprs.describe_future(self)
@@ -260,6 +285,13 @@ class Future(LogTracebackFlag, Generic[T]):
 
     # ``Future[int]`` is a plain generic alias, as asyncio's is.
     __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
+
+
+def _in_debug_mode(loop: Any) -> bool:
+    try:
+        return bool(loop._debug)  # miniloop's and asyncio's loops: no call needed
+    except AttributeError:
+        return bool(loop.get_debug())
 
 
 def _refuse_stop_iteration(exception: BaseException) -> BaseException:

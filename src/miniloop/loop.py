@@ -229,7 +229,8 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
 
     def call_soon(self, callback: Callback, *args: Any, context: Context | None = None) -> Handle:
         """Run ``callback(*args)`` on the next iteration of the loop."""
-        self._check_closed()
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_soon")
@@ -417,7 +418,8 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None,
                     context: Context | None = None) -> Any:
         """Wrap ``coro`` in a Task (or in what the task factory makes) and schedule it."""
-        self._check_closed()
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
         factory = self._task_factory
         if factory is None:
             task = Task(coro, loop=self, name=name, context=context)

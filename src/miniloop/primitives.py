@@ -18,6 +18,7 @@ Read next: ``runners.py`` (``run``: the loop's whole life in one call).
 
 from __future__ import annotations
 
+import contextvars
 import math
 import sys
 import types
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from miniloop import events
 from miniloop.events import CancelledError, all_tasks, current_task, get_running_loop
-from miniloop.futures import Future, _loop_for_new_future, get_loop
+from miniloop.futures import FINISHED, PENDING, Future, _loop_for_new_future, get_loop
 from miniloop.tasks import Task, ensure_future
 
 T = TypeVar("T")
@@ -64,10 +65,10 @@ async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment
     if sys.version_info >= (3, 13) and math.isnan(delay):
         raise ValueError("Invalid delay: NaN (not a number)")
     loop = get_running_loop()
-    future = loop.create_future()
-    timer = loop.call_later(delay, _set_result_unless_cancelled, future, result)
+    alarm: _Alarm[T] = _Alarm(loop=loop)
+    timer = loop.call_later(delay, _set_result_unless_cancelled, alarm, result)
     try:
-        return await future  # type: ignore[no-any-return]
+        return await alarm  # type: ignore[no-any-return]
     finally:
         timer.cancel()  # we may be leaving early, because we were cancelled
 
@@ -75,6 +76,29 @@ async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment
 def _set_result_unless_cancelled(future: Any, result: object) -> None:
     if not future.cancelled():
         future.set_result(result)
+
+
+class _Alarm(Future[T]):
+    """The future a sleeping task parks on, awaited without a generator.
+
+    Obvious version: a plain Future, whose ``__await__`` is a generator
+    (see futures.py). A sleeping task holds on to that generator for the
+    whole sleep; with thousands of sleepers it is the biggest object each
+    one keeps. An alarm is its own iterator instead: the first ``next()``
+    yields the alarm, the next one (after the timer has rung) returns the
+    result. A cancellation thrown in goes straight past it to ``sleep``.
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        if self._state is PENDING:
+            self._asyncio_future_blocking = True
+            return self  # the task parks on us
+        raise StopIteration(self.result())
 
 
 def create_task(
@@ -145,11 +169,13 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
     def child_done(child: Any) -> None:
         nonlocal finished
         finished += 1
-        if outer is None or outer.done():
+        if outer is None or outer._state is not PENDING:
             if not child.cancelled():
                 child.exception()  # mark it retrieved: the outer future took over
             return
-        if not return_exceptions:
+        if _succeeded(child):
+            pass  # the common case, without asking the child three questions
+        elif not return_exceptions:
             if child.cancelled():
                 outer.set_exception(child._make_cancelled_error())
                 return
@@ -166,21 +192,27 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
             else:
                 outer.set_result(results)
 
+    # One context for every child's callback: child_done reads no context
+    # variables, so one copy serves as well as one per child.
+    context = contextvars.copy_context()
     for aw in aws:
         if aw in futures_of:
             children.append(futures_of[aw])
             continue
-        child = ensure_future(aw, loop=loop)
+        if isinstance(aw, Future) and (loop is None or aw._loop is loop):
+            child = aw  # one of our futures or tasks: ensure_future would return it
+        else:
+            child = ensure_future(aw, loop=loop)
+            if child is not aw:
+                child._log_destroy_pending = False  # we made it; we watch it
         if loop is None:
             loop = get_loop(child)
-        if child is not aw:
-            child._log_destroy_pending = False  # we made it; we watch it
         total += 1
         futures_of[aw] = child
         if sys.version_info >= (3, 12) and child.done():
             finished_early.append(child)  # e.g. an eager task that already returned
         else:
-            child.add_done_callback(child_done)
+            child.add_done_callback(child_done, context=context)
         children.append(child)
 
     outer = _GatheringFuture(children, loop=loop)
@@ -189,8 +221,17 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
     return outer
 
 
+def _succeeded(child: Any) -> bool:
+    """True if ``child`` (done) returned a value; read directly for our futures."""
+    if isinstance(child, Future):
+        return child._state is FINISHED and child._exception is None
+    return not child.cancelled() and child.exception() is None
+
+
 def _outcome(child: Any) -> Any:
     """A finished child's result, exception, or CancelledError as a value."""
+    if isinstance(child, Future) and child._state is FINISHED and child._exception is None:
+        return child._result
     if child.cancelled():
         return CancelledError("" if child._cancel_message is None else child._cancel_message)
     exc = child.exception()

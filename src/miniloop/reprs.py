@@ -115,8 +115,9 @@ def future_repr_info(future: Any) -> list[str]:
             info.append(f"exception={future._exception!r}")
         else:
             info.append(f"result={reprlib.repr(future._result)}")
-    if future._callbacks:
-        info.append(_describe_callbacks(future._callbacks))
+    callbacks = future._waiters_and_callbacks()
+    if callbacks:
+        info.append(_describe_callbacks(callbacks))
     _add_origin(info, future._source_traceback)
     return info
 

@@ -155,7 +155,11 @@ class Task(Future[T]):
                 self._must_cancel = False
                 Future.cancel(self, msg=self._cancel_message)
             else:
-                Future.set_result(self, returned.value)
+                # Future.set_result(self, returned.value), without the call.
+                self._result = returned.value
+                self._state = FINISHED
+                if self._parked is not None or self._callbacks:
+                    self._schedule_callbacks()
         except CancelledError as cancelled:
             # Awaiters re-raise this very one.
             self._cancelled_exc = _without_this_frame(cancelled)
@@ -205,7 +209,13 @@ class Task(Future[T]):
             # add_done_callback (then it must see the call).
             if (isinstance(result, Future) and result._state is PENDING
                     and type(result).add_done_callback is _add_done_callback):
-                result._callbacks.append((self, None))  # see Future._schedule_callbacks
+                # See Future._schedule_callbacks for how we are woken.
+                if result._parked is None and result._callbacks is None:
+                    result._parked = self
+                elif result._callbacks is None:
+                    result._callbacks = [(self, None)]
+                else:
+                    result._callbacks.append((self, None))
             else:
                 # _wakeup enters our context itself (see _run): give the
                 # callback a context of its own, not ours, to run in.
@@ -290,10 +300,6 @@ class Task(Future[T]):
     def _repr_info(self) -> list[str]:
         return reprs.task_repr_info(self)
 
-    def __del__(self) -> None:
-        if self._state is PENDING and self._log_destroy_pending:
-            reporting.report_destroyed_pending(self)
-        super().__del__()
 
 
 _add_done_callback = Future.add_done_callback

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import gc
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,10 @@ def run_one(program: Program, kind: str, *, clock: Any = None) -> list[str]:
             raise ValueError(f"unknown backend kind {kind!r}")
     except BaseException as exc:  # the program's own failure is part of its transcript
         transcript.append(f"raised: {_describe(exc)}")
+    # A task that dies in a reference cycle reports "never retrieved" only when
+    # the collector frees it, whenever that happens to run. Collect now, so
+    # such late reports land in this transcript on every backend, every time.
+    gc.collect()
     return transcript
 
 

@@ -416,6 +416,12 @@ def test_nested_runs_are_refused_with_asyncios_messages() -> None:
                          "Cannot run the event loop while another loop is running")
 
 
+def _hear_ctrl_c() -> None:
+    # A parent that ignores SIGINT (a shell's background job) passes that on,
+    # and Python then leaves Ctrl-C ignored: give the child the default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 # --- Ctrl-C -------------------------------------------------------------------------------
 
 SIGINT_PROGRAM = textwrap.dedent("""
@@ -455,7 +461,8 @@ def interrupt(backend: str, tmp_path: Path) -> tuple[int, str, str]:
     script.write_text(SIGINT_PROGRAM)
     child = subprocess.Popen([sys.executable, str(script), backend], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
-                             cwd=Path(__file__).resolve().parents[2])
+                             cwd=Path(__file__).resolve().parents[2],
+                             preexec_fn=_hear_ctrl_c)
     assert child.stdout is not None
     assert child.stdout.readline() == "ready\n"
     os.kill(child.pid, signal.SIGINT)

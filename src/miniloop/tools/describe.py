@@ -432,7 +432,7 @@ def describe_callback(callback: Any, args: tuple[Any, ...] = ()) -> str:
 def tasks_waiting_on(future: Any) -> list[Any]:
     """The tasks parked on ``future`` (found among its done callbacks)."""
     found = []
-    for callback, _context in getattr(future, "_callbacks", None) or ():
+    for callback, _context in _all_callbacks(future):
         if is_task(callback):
             found.append(callback)  # a miniloop task parks as (task, None)
         else:
@@ -504,3 +504,11 @@ def describe_ready_entry(entry: Any, *, origin: float = 0.0) -> str:
     if hasattr(entry, "when"):
         return f"timer: {describe_timer(entry)}"
     return f"callback {describe_callback(callback, getattr(entry, '_args', ()))}"
+
+
+def _all_callbacks(future: Any) -> list[tuple[Any, Any]]:
+    """A future's done callbacks, a parked miniloop task as (task, None)."""
+    listing = getattr(future, "_waiters_and_callbacks", None)
+    if listing is not None:
+        return listing()  # type: ignore[no-any-return]
+    return list(getattr(future, "_callbacks", None) or ())
