@@ -151,3 +151,31 @@ def test_queues_work_on_asyncios_own_loop() -> None:
         return got
 
     assert asyncio.run(main()) == ["a", "b", "_asyncio"]
+
+
+def test_a_subclass_that_redefines_put_nowait_or_full_sees_them_called() -> None:
+    # put() and get() skip their method calls only for the plain Queue: code
+    # written for asyncio may override these and expect put()/get() to use them.
+    calls: list[str] = []
+
+    class Watched(miniloop.Queue[int]):
+        def put_nowait(self, item: int) -> None:
+            calls.append(f"put_nowait({item})")
+            super().put_nowait(item)
+
+        def full(self) -> bool:
+            calls.append("full")
+            return super().full()
+
+        def get_nowait(self) -> int:
+            calls.append("get_nowait")
+            return super().get_nowait()
+
+    async def main() -> int:
+        queue = Watched(maxsize=2)
+        await queue.put(7)
+        return await queue.get()
+
+    assert miniloop.run(main()) == 7
+    assert calls == ["full", "put_nowait(7)", "full", "get_nowait"]
+    assert miniloop.Queue._plain and miniloop.PriorityQueue._plain and not Watched._plain

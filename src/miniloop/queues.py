@@ -136,8 +136,27 @@ class Queue(LoopBound, Generic[T]):
 
     # --- putting --------------------------------------------------------------------
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # put() and get() take a fast path only when the methods asyncio's
+        # versions call are ours: a subclass that redefines them sees them called.
+        cls._plain = all(getattr(cls, name) is getattr(Queue, name)
+                         for name in ("qsize", "full", "empty", "put_nowait", "get_nowait"))
+
+    _plain = True
+
     async def put(self, item: T) -> None:
         """Put ``item`` in the queue, first waiting for room if it is full."""
+        # Fast path, the same steps without the method calls: there is room,
+        # so this is exactly put_nowait(item).
+        if self._plain and not self._is_shutdown and (
+                self._maxsize <= 0 or len(self._queue) < self._maxsize):
+            self._put(item)
+            self._unfinished_tasks += 1
+            self._finished._value = False  # self._finished.clear()
+            if self._getters:
+                self._wake_next(self._getters)
+            return None
         while self.full():
             if self._is_shutdown:
                 raise _ShutDown
@@ -165,6 +184,12 @@ class Queue(LoopBound, Generic[T]):
 
     async def get(self) -> T:
         """Take the next item, first waiting for one if the queue is empty."""
+        # Fast path, as in put(): an item is there, so this is get_nowait().
+        if self._plain and self._queue:
+            item = self._get()
+            if self._putters:
+                self._wake_next(self._putters)
+            return item
         while self.empty():
             if self._is_shutdown:
                 raise _ShutDown
