@@ -106,6 +106,9 @@ def summarise(results: dict[tuple[str, str], list[dict[str, Any]]]) -> dict[str,
     return table
 
 
+NOTES = HERE / "NOTES.md"
+
+
 def render(table: dict[str, Any], runtimes: list[str], command: str) -> str:
     """bench/RESULTS.md: the table, the machine, the versions, the command."""
     lines = ["# Benchmark results", "",
@@ -137,6 +140,8 @@ def render(table: dict[str, Any], runtimes: list[str], command: str) -> str:
     scale_lines = _scale_section(table, runtimes)
     if scale_lines:
         lines += ["", "## Scale (cost per timer and bytes per task by size)", "", *scale_lines]
+    if NOTES.exists():  # the analysis, written by hand: where the time goes
+        lines += ["", NOTES.read_text().rstrip()]
     return "\n".join(lines) + "\n"
 
 

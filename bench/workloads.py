@@ -12,6 +12,7 @@ compares them. ``--scale`` shrinks every size (the CI smoke run uses 0.001).
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -391,7 +392,8 @@ def trio_workload(name: str, scale: float) -> Result | None:
                             got += await stream.receive_some(len(message) - len(got))
 
             async with trio.open_nursery() as servers:
-                listeners = await servers.start(trio.serve_tcp, serve_one, 0, "127.0.0.1")
+                serve = functools.partial(trio.serve_tcp, serve_one, 0, host="127.0.0.1")
+                listeners = await servers.start(serve)
                 port = listeners[0].socket.getsockname()[1]
                 start = time.perf_counter()
                 async with trio.open_nursery() as nursery:
