@@ -470,3 +470,16 @@ def test_eager_tasks_are_recorded_with_their_first_step() -> None:
     slow_task = created[1].task
     assert [e.data["step"] for e in trace.for_task(slow_task) if e.kind == "step"] == [1, 2]
     assert [e.kind for e in trace.for_task(created[0].task)][-1] == "finished"
+
+
+def test_a_cancelled_handle_is_described_without_its_dropped_arguments() -> None:
+    from miniloop.tools.describe import describe_callback
+
+    loop = miniloop.Loop()
+    try:
+        handle = loop.call_soon(print, "hello")
+        handle.cancel()  # drops callback and arguments, as asyncio's handles do
+        assert describe_callback(print, handle._args) == "print()"
+        assert describe_callback(print, ("hello",)) == "print('hello')"
+    finally:
+        loop.close()

@@ -421,6 +421,7 @@ def callback_name(callback: Any) -> str:
 @_never_fails(lambda callback, *_, **__: f"<{type(callback).__name__}>")
 def describe_callback(callback: Any, args: tuple[Any, ...] = ()) -> str:
     """``gather.child_done(Task-2)``: a callback with its arguments, short."""
+    args = args or ()  # a cancelled handle has dropped its arguments (None)
     if callback_name(callback) == "_stop_loop_of" and args:
         return f"stop the loop: {short_repr(args[0])} is done (run_until_complete)"
     parts = [short_repr(arg, 30) for arg in args]
