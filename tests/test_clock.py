@@ -235,3 +235,15 @@ def test_the_command_line_runs_an_hour_of_sleep_in_virtual_time(tmp_path: Path) 
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "slept until 3600.0\n"
+
+
+def test_virtual_time_stays_a_float_after_a_timer_at_a_whole_number() -> None:
+    async def main() -> float:
+        loop = miniloop.get_running_loop()
+        done = loop.create_future()
+        loop.call_at(5, done.set_result, None)  # an int deadline, as asyncio allows
+        await done
+        return loop.time()
+
+    now = miniloop.run(main(), clock=miniloop.VirtualClock())
+    assert now == 5.0 and type(now) is float

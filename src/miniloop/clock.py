@@ -178,7 +178,7 @@ class VirtualClock:
         # the loop must see the timer as due (deadline < now + resolution).
         # Beyond about 2**23 s (97 days) a nanosecond is below the precision
         # of a float and vanishes in that sum: then step one float further.
-        now = max(self._now, deadline)
+        now = max(self._now, float(deadline))  # call_at(5) must not make time an int
         if not deadline < now + VIRTUAL_RESOLUTION:
             now = math.nextafter(now, math.inf)
         self._now = now
