@@ -343,7 +343,7 @@ def test_without_arguments_it_lists_the_exercises(capsys: pytest.CaptureFixture[
 def test_a_chapter_alone_says_what_to_write_and_how(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["4"]) == 0
     out = capsys.readouterr().out
-    assert "asyncio.sleep is not magic" in out.replace("``", "")
+    assert "`asyncio.sleep` is not magic" in out
     assert "python -m miniloop.exercises 4 --template > sleep.py" in out
     assert "python -m miniloop.exercises 4 sleep.py" in out
 

@@ -19,6 +19,7 @@ Read next: ``checker.py``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,4 +136,10 @@ def introduction(exercise: Exercise) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        # Whoever read our output left early (`... | head`): nothing went wrong
+        # here. Point stdout at nowhere so that exiting does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -101,9 +101,11 @@ class Exercise:
 
     @property
     def statement(self) -> str:
-        """What to write: the exercise module's docstring."""
+        """What to write: the exercise module's docstring, as plain text."""
         module = sys.modules.get(self.module) or importlib.import_module(self.module)
-        return inspect.cleandoc(module.__doc__ or "")
+        # ``name`` and "::" are how docstrings mark code; a terminal reads
+        # `name` and ":" better.
+        return inspect.cleandoc(module.__doc__ or "").replace("``", "`").replace("::\n", ":\n")
 
     @property
     def template_path(self) -> Path:
