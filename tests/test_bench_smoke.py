@@ -35,3 +35,15 @@ def test_one_workload_prints_one_json_line() -> None:
     result = json.loads(done.stdout)
     assert result["workload"] == "switch" and result["runtime"] == "miniloop"
     assert result["value"] > 0 and result["unit"] == "switches/s"
+
+
+def test_the_profiler_names_where_time_and_memory_go() -> None:
+    def profile(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "bench.profile", *args, "--top", "5"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "tasks.py" in profile("switch", "--scale", "0.002")  # Task._run leads
+    memory = profile("memory")
+    assert "bytes per parked task" in memory and "loop.py" in memory
