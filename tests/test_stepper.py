@@ -82,6 +82,13 @@ def test_t_lists_the_tasks_and_h_shows_help() -> None:
     assert "unknown command 'what'" in output
 
 
+def test_t_says_a_woken_task_is_ready_not_waiting() -> None:
+    # Before turn 4 the sleeps have ended: the counts are on the ready queue.
+    output, _ = step_through("\n\n\nt\nc\n")
+    assert ("  Task-2 count(): ready to run (sleep(1) until 1.000 is done), "
+            "at tests/test_stepper.py:") in output
+
+
 def test_q_quits_with_its_own_status_and_cleans_up() -> None:
     cleaned: list[str] = []
 

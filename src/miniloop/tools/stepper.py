@@ -189,8 +189,11 @@ def render_tasks(loop: Any) -> str:
         return "tasks: none"
     lines = [f"tasks ({len(tasks)}):"]
     for task in tasks:
-        if getattr(task, "_fut_waiter", None) is not None:
+        waiter = getattr(task, "_fut_waiter", None)
+        if waiter is not None and not waiter.done():
             state = f"waits on {describe_wait(task, loop.time()).label}"
+        elif waiter is not None:  # woken, not yet stepped: it still points at the waiter
+            state = f"ready to run ({describe_wait(task, loop.time()).label} is done)"
         else:
             state = "ready to run"
         where = where_suspended(task)
