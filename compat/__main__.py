@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ from dataclasses import dataclass, field
 
 from compat.compare import CONCURRENT, Masker, compare_runs, read_declarations
 from compat.report import render, visible_length
-from compat.runs import Run, run_both
+from compat.runs import Run, RunsStopped, run_both
 from miniloop.__main__ import (
     USAGE_ERROR,
     Option,
@@ -143,9 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      timeout=settings.timeout,
                                      miniloop_options=settings.miniloop_options)
             verdict = compare_runs(first, second, declarations)
-        except subprocess.TimeoutExpired:
-            print(f"compat: the runs took longer than {settings.timeout:g} s and were stopped",
-                  file=sys.stderr)
+        except RunsStopped as stopped:
+            # Show what each printed before it was stopped: often where it hangs.
+            first, second = stopped.runs
+            masker = Masker.with_patterns(declarations.measurement_patterns)
+            print(render(first, second, None, width=_report_width(first, second), masker=masker,
+                         mark_rows=declarations.line_order != CONCURRENT))
+            print(f"compat: the runs took longer than {settings.timeout:g} s and were stopped;"
+                  " above is what they printed until then", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             return 128 + 2  # the runs were stopped on the way out (run_programs)

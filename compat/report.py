@@ -89,9 +89,12 @@ def _timed(line: Line | None, column: int) -> str:
     return f"{line.time:>{_TIME_WIDTH}.3f}  {fit(line.text, column)}"
 
 
-def render(first: Run, second: Run, verdict: Verdict, *, width: int,
+def render(first: Run, second: Run, verdict: Verdict | None, *, width: int,
            masker: Masker, mark_rows: bool = True) -> str:
-    """The whole report: commands, stdout table, stderr table, endings, verdict."""
+    """The whole report: commands, stdout table, stderr table, endings, verdict.
+
+    Runs stopped by the timeout have no exit status and get no verdict (None).
+    """
     names = (first.backend, second.backend)
     out = [f"{run.backend + ':':<10}{describe_command(run.command)}" for run in (first, second)]
     out.append("")
@@ -101,11 +104,18 @@ def render(first: Run, second: Run, verdict: Verdict, *, width: int,
         out += ["", "standard error (shown, not compared):"]
         out += side_by_side(first.stderr, second.stderr, names, width)
     out.append("")
-    out.append(" | ".join(f"{run.backend}: exit status {run.status} after {run.duration:.2f} s"
-                          for run in (first, second)))
+    out.append(" | ".join(_ending(run) for run in (first, second)))
+    if verdict is None:
+        return "\n".join(out)
     out.append("")
     out += verdict.explanation
     if verdict.measured:
         out.append(f"measurements, masked for the comparison ({names[0]} | {names[1]}):")
         out += [f"  {each}" for each in verdict.measured]
     return "\n".join(out)
+
+
+def _ending(run: Run) -> str:
+    if run.status is None:
+        return f"{run.backend}: stopped after {run.duration:.2f} s"
+    return f"{run.backend}: exit status {run.status} after {run.duration:.2f} s"

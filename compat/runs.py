@@ -125,6 +125,7 @@ class _Recording:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+            self.run.duration = time.monotonic() - self.started
         for reader in self.readers:
             reader.join()
 
@@ -159,5 +160,16 @@ def run_both(python_target: Sequence[str], args: Sequence[str], *, parallel: boo
     on_asyncio = Run("asyncio", backend_command("asyncio", python_target, args))
     on_miniloop = Run("miniloop", backend_command("miniloop", python_target, args,
                                                   miniloop_options))
-    run_programs([on_asyncio, on_miniloop], parallel=parallel, timeout=timeout)
+    try:
+        run_programs([on_asyncio, on_miniloop], parallel=parallel, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        raise RunsStopped(on_asyncio, on_miniloop) from expired
     return on_asyncio, on_miniloop
+
+
+class RunsStopped(Exception):
+    """The timeout stopped the runs; ``runs`` hold what they printed until then."""
+
+    def __init__(self, *runs: Run) -> None:
+        super().__init__("the runs were stopped by the timeout")
+        self.runs = runs

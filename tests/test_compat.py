@@ -342,6 +342,9 @@ def test_the_timeout_stops_both_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 1
     assert "took longer than 0.5 s and were stopped" in done.stderr
+    # What each printed before it was stopped is shown: often where it hangs.
+    assert done.stdout.count("start") == 2
+    assert "asyncio: stopped after" in done.stdout and "miniloop: stopped after" in done.stdout
 
 
 def test_help_lists_the_demos() -> None:
