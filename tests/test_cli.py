@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -278,3 +279,33 @@ def test_resolve_target_tells_modules_from_paths(
     assert resolve_target("plainfile").python_command == ["plainfile"]  # no such module: a file
     assert resolve_target("demos.countasync").source() == (
         Path(__file__).parent.parent / "demos" / "countasync.py")
+
+
+def _hear_ctrl_c() -> None:
+    # A parent that ignores SIGINT (a shell's background job) passes that on.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_ctrl_c_ends_the_run_as_it_ends_plain_python(tmp_path: Path) -> None:
+    script = write(tmp_path, "forever.py", """
+        import asyncio
+
+        async def main():
+            try:
+                print("running", flush=True)
+                await asyncio.sleep(60)
+            finally:
+                print("cleaned up", flush=True)
+
+        asyncio.run(main())
+    """)
+    endings = []
+    for command in ([str(script)], ["-m", "miniloop", str(script)]):
+        child = subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, preexec_fn=_hear_ctrl_c)
+        assert child.stdout is not None and child.stdout.readline() == "running\n"
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+        endings.append((out, err.strip().splitlines()[-1], child.returncode))
+    # Killed by SIGINT after the clean-up, with the traceback's last line, both ways.
+    assert endings[0] == endings[1] == ("cleaned up\n", "KeyboardInterrupt", -signal.SIGINT)

@@ -44,7 +44,9 @@ import contextlib
 import importlib.util
 import os
 import runpy
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -60,6 +62,8 @@ USAGE = "python -m miniloop [OPTIONS] TARGET [ARGS...]"
 # The exit status of a command line that could not be understood, as for
 # argparse and python itself.
 USAGE_ERROR = 2
+INTERRUPTED = 128 + 2  # Ctrl-C: what a shell reports for a python it ended
+interrupted = threading.Event()  # the program ended in an uncaught KeyboardInterrupt
 
 
 class UsageError(Exception):
@@ -408,7 +412,8 @@ def run_target(target: Target, args: Sequence[str], settings: RunSettings) -> in
         return exit_status(exit_request.code)
     except KeyboardInterrupt as interrupt:
         _report_uncaught(interrupt)
-        return 128 + 2  # what the shell reports for a python killed by Ctrl-C
+        interrupted.set()
+        return INTERRUPTED
     except BaseException as failure:
         _report_uncaught(failure)
         return 1
@@ -465,5 +470,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_target(target, args, settings)
 
 
+def _end_as_interrupted() -> None:
+    """End the way python ends after an uncaught KeyboardInterrupt: killed by SIGINT.
+
+    The parent then sees the signal (a shell prints 130, subprocess gives -2),
+    exactly as for the same program run with plain python.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if interrupted.is_set():
+        _end_as_interrupted()
+    sys.exit(status)
