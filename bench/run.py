@@ -211,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one repetition, no RESULTS.md (CI)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--from-raw", type=Path, metavar="FILE",
+                        help="measure nothing: write RESULTS.md again from a bench/raw/ file "
+                             "(after editing bench/NOTES.md, say)")
     args = parser.parse_args(argv)
+    if args.from_raw:
+        return rerender(args.from_raw, args.output)
     if args.smoke:
         args.scale, args.reps, args.timeout = 0.001, 1, 120.0
     runtimes = [r for r in args.runtimes if available(r)]
@@ -232,6 +237,21 @@ def main(argv: list[str] | None = None) -> int:
     for workload, runtime, error in errors:
         print(f"error: {workload} on {runtime}: {error}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def rerender(raw_file: Path, output: Path) -> int:
+    """RESULTS.md from the measurements an earlier run saved, with today's NOTES.md."""
+    saved = json.loads(raw_file.read_text())
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for key, runs in saved.items():
+        workload, runtime = key.split("|", 1)
+        results[workload, runtime] = runs
+    runtimes = list(dict.fromkeys(runtime for _, runtime in results))
+    report = render(summarise(results), runtimes,
+                    f"python -m bench; rendered again by --from-raw bench/raw/{raw_file.name}")
+    output.write_text(report)
+    print(report)
+    return 0
 
 
 if __name__ == "__main__":
