@@ -19,7 +19,9 @@ A loop made without a clock gets ``new_clock()``: real time, unless the
 program (or a test) said ``with virtual_time(): ...``, which makes every
 loop built inside run on a clock of its own that jumps.
 
-Read next: ``loop.py``, the loop that asks these questions.
+Read next: ``loop.py``, the loop that asks these questions, if you came
+here first; after the core, the toolkit (``timeouts.py``, ``waiting.py``,
+``taskgroups.py``) or the tour in ``docs/``.
 """
 
 from __future__ import annotations

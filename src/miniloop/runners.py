@@ -14,7 +14,8 @@ Steps 3 and 4 are why a program can end while tasks are still sleeping
 and yet nothing leaks. ``Runner`` is the same, split into a context manager
 so that several coroutines can run on one loop.
 
-Read next: ``timeouts.py``, ``waiting.py`` and ``taskgroups.py`` for the
+Read next: ``clock.py``, the last file of the core (real time, and virtual
+time); then ``timeouts.py``, ``waiting.py`` and ``taskgroups.py`` for the
 rest of the toolkit, or ``bridge.py`` for how asyncio itself is made to run
 on miniloop's loop.
 """
