@@ -445,7 +445,9 @@ def _make_parser() -> argparse.ArgumentParser:
             "Options go before TARGET; everything after TARGET is the program's."),
         epilog=demos_help("python -m miniloop") + (
             "\n\nto see a program on asyncio and on miniloop side by side:"
-            "\n  python -m compat TARGET [ARGS...]"),
+            "\n  python -m compat TARGET [ARGS...]"
+            "\n\nthe tour of the source (docs/) and its exercises:"
+            "\n  python -m miniloop.exercises"),
         version=_version(miniloop.__version__),
     )
 
