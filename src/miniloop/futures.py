@@ -294,6 +294,12 @@ def _in_debug_mode(loop: Any) -> bool:
         return bool(loop.get_debug())
 
 
+def _set_result_unless_cancelled(future: Any, result: object) -> None:
+    # A timer's callback: the future may have been cancelled while it waited.
+    if not future.cancelled():
+        future.set_result(result)
+
+
 def _refuse_stop_iteration(exception: BaseException) -> BaseException:
     # A StopIteration escaping from a generator would look like a return.
     if sys.version_info >= (3, 13):

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from miniloop import events
 from miniloop.events import CancelledError, all_tasks, current_task, get_running_loop
-from miniloop.futures import FINISHED, PENDING, Future, _loop_for_new_future, get_loop
+from miniloop.futures import (
+    FINISHED,
+    PENDING,
+    Future,
+    _loop_for_new_future,
+    _set_result_unless_cancelled,
+    get_loop,
+)
 from miniloop.tasks import Task, ensure_future
 
 T = TypeVar("T")
@@ -71,11 +78,6 @@ async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment
         return await alarm  # type: ignore[no-any-return]
     finally:
         timer.cancel()  # we may be leaving early, because we were cancelled
-
-
-def _set_result_unless_cancelled(future: Any, result: object) -> None:
-    if not future.cancelled():
-        future.set_result(result)
 
 
 class _Alarm(Future[T]):

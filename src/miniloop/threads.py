@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from miniloop import events
-from miniloop.futures import _loop_for_new_future, get_loop, isfuture
+from miniloop.futures import _loop_for_new_future, _set_result_unless_cancelled, get_loop, isfuture
 from miniloop.tasks import ensure_future, iscoroutine
 
 T = TypeVar("T")
@@ -140,11 +140,6 @@ class ExecutorMixin:
 
 
 _TIMED_OUT = object()
-
-
-def _set_result_unless_cancelled(future: Any, result: object) -> None:
-    if not future.cancelled():
-        future.set_result(result)
 
 
 def _set_result_unless_done(future: Any, result: object) -> None:
