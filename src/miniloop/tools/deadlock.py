@@ -45,6 +45,7 @@ from miniloop import events, stacks
 from miniloop import loop as loop_module
 from miniloop.tools.describe import (
     Location,
+    all_callbacks,
     coroutine_of,
     describe_wait,
     frame_locals,
@@ -293,7 +294,7 @@ def _main_task(loop: Any) -> Any:
     """The task run_until_complete waits for (it carries the loop's stop callback)."""
     stop = getattr(loop_module, "_stop_loop_of", None)
     for task in events.all_tasks(loop):
-        for callback, _context in _all_callbacks(task):
+        for callback, _context in all_callbacks(task):
             if callback is stop or getattr(callback, "__name__", "") == "_stop_loop_of":
                 return task
     return None
@@ -316,11 +317,3 @@ def _raise_in_main_task(loop: Any, error: DeadlockError) -> None:
 
 # The loop calls this before sleeping with nothing scheduled (see loop.py).
 loop_module.deadlock_breaker = break_deadlock
-
-
-def _all_callbacks(future: Any) -> list[tuple[Any, Any]]:
-    """A future's done callbacks, a parked miniloop task as (task, None)."""
-    listing = getattr(future, "_waiters_and_callbacks", None)
-    if listing is not None:
-        return listing()  # type: ignore[no-any-return]
-    return list(getattr(future, "_callbacks", None) or ())

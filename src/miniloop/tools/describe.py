@@ -433,7 +433,7 @@ def describe_callback(callback: Any, args: tuple[Any, ...] = ()) -> str:
 def tasks_waiting_on(future: Any) -> list[Any]:
     """The tasks parked on ``future`` (found among its done callbacks)."""
     found = []
-    for callback, _context in _all_callbacks(future):
+    for callback, _context in all_callbacks(future):
         if is_task(callback):
             found.append(callback)  # a miniloop task parks as (task, None)
         else:
@@ -507,7 +507,7 @@ def describe_ready_entry(entry: Any, *, origin: float = 0.0) -> str:
     return f"callback {describe_callback(callback, getattr(entry, '_args', ()))}"
 
 
-def _all_callbacks(future: Any) -> list[tuple[Any, Any]]:
+def all_callbacks(future: Any) -> list[tuple[Any, Any]]:
     """A future's done callbacks, a parked miniloop task as (task, None)."""
     listing = getattr(future, "_waiters_and_callbacks", None)
     if listing is not None:
