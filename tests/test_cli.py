@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from miniloop.__main__ import main, resolve_target, split_command_line
+from tests.children import hear_ctrl_c
 
 TIMEOUT = 60
 
@@ -281,11 +282,6 @@ def test_resolve_target_tells_modules_from_paths(
         Path(__file__).parent.parent / "demos" / "countasync.py")
 
 
-def _hear_ctrl_c() -> None:
-    # A parent that ignores SIGINT (a shell's background job) passes that on.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_ends_the_run_as_it_ends_plain_python(tmp_path: Path) -> None:
     script = write(tmp_path, "forever.py", """
         import asyncio
@@ -302,7 +298,7 @@ def test_ctrl_c_ends_the_run_as_it_ends_plain_python(tmp_path: Path) -> None:
     endings = []
     for command in ([str(script)], ["-m", "miniloop", str(script)]):
         child = subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, preexec_fn=_hear_ctrl_c)
+                                 stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
         assert child.stdout is not None and child.stdout.readline() == "running\n"
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=30)

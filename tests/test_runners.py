@@ -20,6 +20,7 @@ import pytest
 
 import miniloop
 from miniloop import Runner, VirtualClock
+from tests.children import hear_ctrl_c
 
 
 async def loop_time_after_sleeping(seconds: float) -> float:
@@ -137,12 +138,6 @@ def test_ctrl_c_outside_the_main_thread_is_not_intercepted() -> None:
     assert results == [signal.default_int_handler]
 
 
-def _hear_ctrl_c() -> None:
-    # A parent that ignores SIGINT (a shell's background job) passes that on,
-    # and Python then leaves Ctrl-C ignored: give the child the default back.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.skipif(os.name != "posix", reason="signals to a child process")
 def test_ctrl_c_ends_in_keyboard_interrupt_after_cleanup(tmp_path: Path) -> None:
     script = tmp_path / "once.py"
@@ -161,7 +156,7 @@ def test_ctrl_c_ends_in_keyboard_interrupt_after_cleanup(tmp_path: Path) -> None
     child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parents[1],
-                             preexec_fn=_hear_ctrl_c)
+                             preexec_fn=hear_ctrl_c)
     assert child.stdout is not None and child.stdout.readline() == "ready\n"
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=30)

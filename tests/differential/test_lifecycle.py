@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 import miniloop
+from tests.children import hear_ctrl_c
 from tests.differential.harness import Say
 
 Program = Callable[[Any, Say], None]
@@ -416,12 +417,6 @@ def test_nested_runs_are_refused_with_asyncios_messages() -> None:
                          "Cannot run the event loop while another loop is running")
 
 
-def _hear_ctrl_c() -> None:
-    # A parent that ignores SIGINT (a shell's background job) passes that on,
-    # and Python then leaves Ctrl-C ignored: give the child the default back.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 # --- Ctrl-C -------------------------------------------------------------------------------
 
 SIGINT_PROGRAM = textwrap.dedent("""
@@ -462,7 +457,7 @@ def interrupt(backend: str, tmp_path: Path) -> tuple[int, str, str]:
     child = subprocess.Popen([sys.executable, str(script), backend], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parents[2],
-                             preexec_fn=_hear_ctrl_c)
+                             preexec_fn=hear_ctrl_c)
     assert child.stdout is not None
     assert child.stdout.readline() == "ready\n"
     os.kill(child.pid, signal.SIGINT)
