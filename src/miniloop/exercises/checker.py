@@ -51,6 +51,19 @@ from typing import Any
 
 Say = Callable[..., None]
 
+
+async def turns(count: int) -> None:
+    """Give way for ``count`` turns of the loop: the scenarios' clock."""
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+async def ticker(say: Say, ticks: int) -> None:
+    """Say ``tick N`` once a turn, so that a transcript shows where turns end."""
+    for tick in range(ticks):
+        say("tick", tick)
+        await asyncio.sleep(0)
+
 # A scenario that has not finished after this many real seconds is stopped:
 # something never woke a task. (Scenarios take milliseconds when they work.)
 SOFT_LIMIT = 1.0

@@ -32,7 +32,7 @@ import inspect
 import types
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, ticker
 
 
 async def asyncio_pause(turns: int) -> int:
@@ -60,11 +60,6 @@ async def returns_turns(pause: Any, say: Say) -> None:
     say("pause(0) returned", await pause(0))
 
 
-async def _ticker(say: Say, ticks: int) -> None:
-    for tick in range(ticks):
-        say("tick", tick)
-        await asyncio.sleep(0)
-
 
 async def counts_turns(pause: Any, say: Say) -> None:
     """A ticker says one line a turn: pause(2) must last exactly two of them."""
@@ -74,7 +69,7 @@ async def counts_turns(pause: Any, say: Say) -> None:
         await pause(2)
         say("pauser resumes")
 
-    await asyncio.gather(_ticker(say, 4), pauser())
+    await asyncio.gather(ticker(say, 4), pauser())
 
 
 async def zero_gives_no_way(pause: Any, say: Say) -> None:
@@ -85,7 +80,7 @@ async def zero_gives_no_way(pause: Any, say: Say) -> None:
         await pause(0)
         say("after pause(0)")
 
-    await asyncio.gather(pauser(), _ticker(say, 2))
+    await asyncio.gather(pauser(), ticker(say, 2))
 
 
 async def cancelled_while_paused(pause: Any, say: Say) -> None:

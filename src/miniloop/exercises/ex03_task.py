@@ -32,18 +32,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, ticker
 
 
 def asyncio_start(coro: Any) -> Any:
     """The truth: asyncio's own Task."""
     return asyncio.get_running_loop().create_task(coro)
 
-
-async def _ticker(say: Say, ticks: int) -> None:
-    for tick in range(ticks):
-        say("tick", tick)
-        await asyncio.sleep(0)
 
 
 async def starts_next_turn(start: Any, say: Say) -> None:
@@ -118,7 +113,7 @@ async def wakes_on_the_right_turn(start: Any, say: Say) -> None:
     waiting = start(waiter())
     await asyncio.sleep(0)
     box.set_result(None)
-    await _ticker(say, 4)
+    await ticker(say, 4)
     await waiting
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, ticker
 
 
 async def wake_in_order(sleep: Any, say: Say) -> None:
@@ -50,11 +50,6 @@ async def returns_result(sleep: Any, say: Say) -> None:
     say("sleep(0, 'now') returned", await sleep(0, "now"))
 
 
-async def _ticker(say: Say, ticks: int) -> None:
-    for tick in range(ticks):
-        say("tick", tick)
-        await asyncio.sleep(0)
-
 
 async def zero_is_one_turn(sleep: Any, say: Say) -> None:
     """sleep(0) gives way for exactly one turn of the loop, and so does sleep(-1)."""
@@ -66,7 +61,7 @@ async def zero_is_one_turn(sleep: Any, say: Say) -> None:
         await sleep(-1)
         say("napper: awake")
 
-    await asyncio.gather(napper(), _ticker(say, 4))
+    await asyncio.gather(napper(), ticker(say, 4))
 
 
 async def cancelled_sleep(sleep: Any, say: Say) -> None:

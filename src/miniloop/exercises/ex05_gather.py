@@ -30,14 +30,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, turns
 
 
-async def _child(say: Say, name: str, turns: int, *, fails: bool = False) -> str:
-    """Take ``turns`` turns, then return ``name`` (or raise ValueError(name))."""
+async def _child(say: Say, name: str, steps: int, *, fails: bool = False) -> str:
+    """Take ``steps`` turns, then return ``name`` (or raise ValueError(name))."""
     try:
-        for _ in range(turns):
-            await asyncio.sleep(0)
+        await turns(steps)
     except asyncio.CancelledError:
         say(name, "is cancelled")
         raise
@@ -47,10 +46,6 @@ async def _child(say: Say, name: str, turns: int, *, fails: bool = False) -> str
     say(name, "returns")
     return name
 
-
-async def _turns(count: int) -> None:
-    for _ in range(count):
-        await asyncio.sleep(0)
 
 
 async def results_in_order(gather: Any, say: Say) -> None:
@@ -81,7 +76,7 @@ async def first_failure(gather: Any, say: Say) -> None:
         await gather(_child(say, "slow", 20), _child(say, "bad", 2, fails=True))
     except ValueError as error:
         say("caught", repr(error))
-    await _turns(25)
+    await turns(25)
     say("end")
 
 
@@ -103,11 +98,11 @@ async def child_cancelled(gather: Any, say: Say) -> None:
             say("caller sees CancelledError")
 
     calling = asyncio.create_task(caller())
-    await _turns(2)
+    await turns(2)
     victim.cancel()
     await calling
     say("the caller itself was cancelled:", calling.cancelled())
-    await _turns(15)
+    await turns(15)
     say("end")
 
 
@@ -122,7 +117,7 @@ async def caller_cancelled(gather: Any, say: Say) -> None:
             raise
 
     calling = asyncio.create_task(caller())
-    await _turns(3)
+    await turns(3)
     calling.cancel()
     try:
         await calling

@@ -21,12 +21,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
-
-
-async def _turns(count: int) -> None:
-    for _ in range(count):
-        await asyncio.sleep(0)
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, turns
 
 
 async def _waiter(event: Any, say: Say, name: str) -> None:
@@ -39,7 +34,7 @@ async def set_wakes_everyone(make_event: Any, say: Say) -> None:
     """set() wakes every waiter, in the order they started waiting."""
     event = make_event()
     waiters = [asyncio.create_task(_waiter(event, say, name)) for name in ("a", "b", "c")]
-    await _turns(2)
+    await turns(2)
     say("is_set before set():", event.is_set())
     event.set()
     say("is_set after set():", event.is_set())
@@ -71,7 +66,7 @@ async def clear_blocks_again(make_event: Any, say: Say) -> None:
     event.clear()
     say("is_set after clear():", event.is_set())
     waiter = asyncio.create_task(_waiter(event, say, "w"))
-    await _turns(3)
+    await turns(3)
     say("still waiting:", not waiter.done())
     event.set()
     await waiter
@@ -81,7 +76,7 @@ async def set_then_clear(make_event: Any, say: Say) -> None:
     """set() then clear() at once: the tasks already waiting still wake up."""
     event = make_event()
     waiters = [asyncio.create_task(_waiter(event, say, name)) for name in ("a", "b")]
-    await _turns(1)
+    await turns(1)
     event.set()
     event.clear()
     done, pending = await asyncio.wait(waiters, timeout=0.05)
@@ -93,9 +88,9 @@ async def cancelled_waiter(make_event: Any, say: Say) -> None:
     event = make_event()
     quitter = asyncio.create_task(_waiter(event, say, "quitter"))
     stayer = asyncio.create_task(_waiter(event, say, "stayer"))
-    await _turns(1)
+    await turns(1)
     quitter.cancel()
-    await _turns(1)
+    await turns(1)
     event.set()
     await stayer
     say("quitter cancelled:", quitter.cancelled())
@@ -105,7 +100,7 @@ async def set_twice(make_event: Any, say: Say) -> None:
     """set() on a set event changes nothing; the waiters wake once."""
     event = make_event()
     waiter = asyncio.create_task(_waiter(event, say, "w"))
-    await _turns(1)
+    await turns(1)
     event.set()
     event.set()
     await waiter

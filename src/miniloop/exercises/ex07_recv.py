@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, turns
 
 Recv = Callable[[socket.socket, int], Coroutine[Any, Any, bytes]]
 
@@ -58,16 +58,12 @@ def _left_behind(sock: socket.socket, say: Say) -> None:
     say("a reader was left registered:", left)
 
 
-async def _turns(count: int) -> None:
-    for _ in range(count):
-        await asyncio.sleep(0)
-
 
 async def data_already_there(sock_recv: Recv, say: Say) -> None:
     """Data that has arrived already is returned without waiting."""
     with _socket_pair() as (ours, theirs):
         theirs.send(b"hello")
-        await _turns(1)
+        await turns(1)
         say("got", await sock_recv(ours, 100))
         _left_behind(ours, say)
 
@@ -81,7 +77,7 @@ async def data_comes_later(sock_recv: Recv, say: Say) -> None:
             say("reader got", await sock_recv(ours, 100))
 
         async def writer() -> None:
-            await _turns(3)
+            await turns(3)
             say("writer sends")
             theirs.send(b"late news")
 
@@ -103,7 +99,7 @@ async def peer_closes(sock_recv: Recv, say: Say) -> None:
     with _socket_pair() as (ours, theirs):
 
         async def closer() -> None:
-            await _turns(2)
+            await turns(2)
             theirs.close()
 
         got, _ = await asyncio.gather(sock_recv(ours, 100), closer())
@@ -115,12 +111,12 @@ async def cancelled_reader(sock_recv: Recv, say: Say) -> None:
     """A cancelled reader leaves the socket alone: the next reader gets the data."""
     with _socket_pair() as (ours, theirs):
         first = asyncio.create_task(sock_recv(ours, 100))
-        await _turns(2)
+        await turns(2)
         first.cancel()
-        await _turns(2)
+        await turns(2)
         say("first reader cancelled:", first.cancelled())
         theirs.send(b"for the second reader")
-        await _turns(3)
+        await turns(3)
         try:
             say("second reader got", await asyncio.wait_for(sock_recv(ours, 100), 0.05))
         except TimeoutError:

@@ -37,16 +37,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio
+from miniloop.exercises.checker import Exercise, Say, Scenario, run_on_asyncio, turns
 
 
 def _new(make_future: Any) -> Any:
     return make_future(loop=asyncio.get_running_loop())
 
-
-async def _turns(count: int) -> None:
-    for _ in range(count):
-        await asyncio.sleep(0)
 
 
 def _error_name(action: Any) -> str:
@@ -86,10 +82,10 @@ async def callbacks_run_later(make_future: Any, say: Say) -> None:
     say("removed:", future.remove_done_callback(say))
     future.set_result("x")
     say("set_result returned")
-    await _turns(1)
+    await turns(1)
     say("a turn later")
     future.add_done_callback(lambda f: say("callback added when done"))
-    await _turns(1)
+    await turns(1)
     say("end")
 
 
@@ -135,9 +131,9 @@ async def cancelling_the_task(make_future: Any, say: Say) -> None:
             raise
 
     task = asyncio.create_task(waiter())
-    await _turns(1)
+    await turns(1)
     task.cancel()
-    await _turns(2)
+    await turns(2)
     say("future cancelled:", future.cancelled(), "task cancelled:", task.cancelled())
     say("result() now:", _error_name(future.result))
 
