@@ -20,7 +20,7 @@ for a line that has not arrived yet, this is what happens:
 Nobody polled, nobody slept a fixed time: the task waits exactly as long
 as the data takes. The same six steps happen on the client's side for the
 echo. To see them in miniloop's code, read ``miniloop/io/streams.py``
-(steps 1, 2 and 6), ``miniloop/loop.py`` (step 3) and
+(steps 1, 2 and 6), ``miniloop/core/loop.py`` (step 3) and
 ``miniloop/io/transports.py`` (step 5); ``miniloop/io/sockets.py`` shows
 the bare version, a task waiting on one socket with ``sock_recv``.
 

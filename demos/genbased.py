@@ -15,14 +15,14 @@ Where does a task give control back to the loop? Follow
 
     count()            yield from sleep(delay)
       sleep()          await future        (a future that a timer will fill)
-        Future.__await__:   yield self     <- here: src/miniloop/futures.py
+        Future.__await__:   yield self     <- here: src/miniloop/core/futures.py
 
 That ``yield self`` is the only place where the coroutine stops. The
 future it yields travels up through every ``yield from`` (ours included)
 to the Task that drives the coroutine (``Task._run`` in
-src/miniloop/tasks.py), which parks until the future is done. For
+src/miniloop/core/tasks.py), which parks until the future is done. For
 ``sleep(0)`` the stop is a bare ``yield`` (``await NEXT_TURN`` in
-src/miniloop/primitives.py, which yields None): the task sees None and
+src/miniloop/core/primitives.py, which yields None): the task sees None and
 simply goes to the back of the ready queue.
 
     python -m miniloop demos.genbased

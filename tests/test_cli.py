@@ -108,7 +108,8 @@ def test_plain_asyncio_in_the_target_runs_on_miniloops_loop(tmp_path: Path) -> N
     done = miniloop_cli("prog.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        f"{how} miniloop.bridge.Loop miniloop.tasks" for how in ("run", "Runner", "new_event_loop")
+        f"{how} miniloop.assembly.Loop miniloop.core.tasks"
+        for how in ("run", "Runner", "new_event_loop")
     ]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop.clock import RealClock, VirtualClock, new_clock
+from miniloop.core.clock import RealClock, VirtualClock, new_clock
 
 
 def run_virtual(main: Any) -> Any:

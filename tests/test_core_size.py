@@ -12,10 +12,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["loop.py", "futures.py", "tasks.py", "primitives.py", "runners.py", "clock.py"]
+CORE_DIR = ROOT / "src" / "miniloop" / "core"
+CORE = sorted(path.name for path in CORE_DIR.glob("*.py"))
 
 # Raise it only together with the README, and only for something a reader needs.
-BUDGET = 1125
+BUDGET = 700
 
 
 def code_lines(source: str) -> int:
@@ -36,7 +37,7 @@ def code_lines(source: str) -> int:
 
 
 def core_size() -> int:
-    return sum(code_lines((ROOT / "src" / "miniloop" / name).read_text()) for name in CORE)
+    return sum(code_lines((CORE_DIR / name).read_text()) for name in CORE)
 
 
 def test_the_counter_skips_blanks_comments_and_docstrings() -> None:

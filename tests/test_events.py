@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop import events
+from miniloop.core import events
 
 
 def test_no_running_loop_outside_run() -> None:

@@ -1,4 +1,4 @@
-"""miniloop.queues: what the differential tests cannot show on their own.
+"""miniloop.toolkit.queues: what the differential tests cannot show on their own.
 
 Reprs next to asyncio's, generic aliases, the version-dependent shutdown,
 storage hooks for subclasses, loop binding, and back-pressure in virtual time.
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop import queues
+from miniloop.toolkit import queues
 
 QUEUE_NAMES = ["Queue", "PriorityQueue", "LifoQueue"]
 

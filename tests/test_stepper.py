@@ -17,7 +17,7 @@ from miniloop.tools.trace import recording
 
 @pytest.fixture(autouse=True)
 def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(miniloop.tasks, "_next_task_number", itertools.count(1).__next__)
+    monkeypatch.setattr(miniloop.core.tasks, "_next_task_number", itertools.count(1).__next__)
 
 
 async def count() -> None:

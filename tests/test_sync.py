@@ -1,4 +1,4 @@
-"""miniloop.sync: what the differential tests cannot show on their own.
+"""miniloop.toolkit.sync: what the differential tests cannot show on their own.
 
 Loop binding across two loops, reprs compared with asyncio's own objects,
 constructor errors, shared exception classes, and virtual time.
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop import sync
+from miniloop.toolkit import sync
 
 SYNC_NAMES = ["Barrier", "BoundedSemaphore", "Condition", "Event", "Lock", "Semaphore"]
 

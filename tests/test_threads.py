@@ -15,7 +15,7 @@ import pytest
 
 import miniloop
 from miniloop import VirtualClock
-from miniloop.threads import chain_future
+from miniloop.toolkit.threads import chain_future
 
 
 @pytest.fixture

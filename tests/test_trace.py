@@ -30,7 +30,7 @@ Main = Callable[[], Coroutine[Any, Any, Any]]
 @pytest.fixture(autouse=True)
 def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's tasks are Task-1, Task-2, ... whatever ran before it."""
-    monkeypatch.setattr(miniloop.tasks, "_next_task_number", itertools.count(1).__next__)
+    monkeypatch.setattr(miniloop.core.tasks, "_next_task_number", itertools.count(1).__next__)
 
 
 def trace_of(main: Main, *, runner: str = "miniloop") -> Trace:

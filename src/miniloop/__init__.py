@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import sys
 
-from miniloop.bridge import EventLoopPolicy, Loop, use_miniloop
-from miniloop.clock import RealClock, VirtualClock, virtual_time
-from miniloop.events import (
+from miniloop.assembly import EventLoopPolicy, Loop, use_miniloop
+from miniloop.core.clock import RealClock, VirtualClock, virtual_time
+from miniloop.core.events import (
     CancelledError,
     InvalidStateError,
     TimeoutError,
@@ -29,7 +29,11 @@ from miniloop.events import (
     get_running_loop,
     new_event_loop,
 )
-from miniloop.futures import Future, isfuture
+from miniloop.core.futures import Future, isfuture
+from miniloop.core.loop import CoreLoop, Handle, TimerHandle
+from miniloop.core.primitives import coroutine, create_task, gather, sleep
+from miniloop.core.runners import Runner, run
+from miniloop.core.tasks import Task, ensure_future, iscoroutine
 from miniloop.io import processes as subprocess
 from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
 from miniloop.io.protocols import (
@@ -58,12 +62,9 @@ from miniloop.io.streams import (
     start_server,
     start_unix_server,
 )
-from miniloop.loop import CoreLoop, Handle, TimerHandle
-from miniloop.primitives import coroutine, create_task, gather, sleep
-from miniloop.queues import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
-from miniloop.runners import Runner, run
-from miniloop.shielding import shield
-from miniloop.sync import (
+from miniloop.toolkit.queues import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
+from miniloop.toolkit.shielding import shield
+from miniloop.toolkit.sync import (
     Barrier,
     BoundedSemaphore,
     BrokenBarrierError,
@@ -72,12 +73,17 @@ from miniloop.sync import (
     Lock,
     Semaphore,
 )
-from miniloop.taskgroups import TaskGroup
-from miniloop.tasks import Task, ensure_future, iscoroutine
-from miniloop.threads import run_coroutine_threadsafe, to_thread, wrap_future
-from miniloop.timeouts import Timeout, timeout, timeout_at, wait_for
+from miniloop.toolkit.taskgroups import TaskGroup
+from miniloop.toolkit.threads import run_coroutine_threadsafe, to_thread, wrap_future
+from miniloop.toolkit.timeouts import Timeout, timeout, timeout_at, wait_for
+from miniloop.toolkit.waiting import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    as_completed,
+    wait,
+)
 from miniloop.tools.deadlock import DeadlockError  # also turns the deadlock report on
-from miniloop.waiting import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, as_completed, wait
 
 __version__ = "0.1.0"
 
@@ -96,12 +102,12 @@ __all__ += [
     "LifoQueue", "Lock", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "Semaphore",
 ]
 if sys.version_info >= (3, 12):
-    from miniloop.eager import create_eager_task_factory
-    from miniloop.tasks import eager_task_factory
+    from miniloop.contract.eager import create_eager_task_factory
+    from miniloop.core.tasks import eager_task_factory
 
     __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):
-    from miniloop.queues import QueueShutDown
+    from miniloop.toolkit.queues import QueueShutDown
 
     __all__ += ["QueueShutDown"]
 __all__ += [

@@ -137,7 +137,8 @@ def install(backend: str, *, loop_factory: bool = False) -> None:
     # Tests patch ``asyncio.base_events.logger`` to watch what the loop
     # logs. Both loops log to the same ``asyncio`` logger; let miniloop's
     # reach it through that module attribute, so the tests' mocks see it.
-    from miniloop import debugging, loop, reporting
+    from miniloop.contract import debugging, reporting
+    from miniloop.core import loop
 
     for module in (debugging, loop, reporting):
         module.logger = _AsyncioLoopLogger()  # type: ignore[assignment]
@@ -183,12 +184,12 @@ def adapt_module(name: str, module: types.ModuleType, backend: str) -> Any:
         if backend == "miniloop-api":
             # The module's tests install a policy whose loops they inspect;
             # miniloop.run and miniloop.Runner must take their loops from it.
-            previous = miniloop.events._default_loop_factory
-            miniloop.events.set_default_loop_factory(
+            previous = miniloop.core.events._default_loop_factory
+            miniloop.core.events.set_default_loop_factory(
                 lambda **options: asyncio.get_event_loop_policy().new_event_loop())
 
             def undo() -> None:
-                miniloop.events.set_default_loop_factory(previous)
+                miniloop.core.events.set_default_loop_factory(previous)
     if backend == "miniloop-api":
         module.asyncio = miniloop_first_namespace()  # type: ignore[attr-defined]
         add_twins(name, module)

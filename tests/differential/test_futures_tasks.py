@@ -183,7 +183,7 @@ def own_lines(text: str) -> list[str]:
         if skip:
             skip = False
             continue
-        if "miniloop/futures.py" in line:
+        if "miniloop/core/futures.py" in line:
             skip = True
             continue
         kept.append(line.split(" (most recent")[0])

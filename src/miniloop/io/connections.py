@@ -29,9 +29,9 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.servers import ServersMixin
 from miniloop.io.sockets import refuse_ssl_socket
-from miniloop.reporting import logger
 
 # One connection attempt: a coroutine function that returns a connected socket.
 Connecting = Callable[[], Coroutine[Any, Any, socket.socket]]

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.datagrams import DatagramsMixin
 from miniloop.io.readiness import READ, WRITE
 from miniloop.io.sockets import WOULD_BLOCK
@@ -38,7 +39,6 @@ from miniloop.io.transports import (
     FlowControl,
     set_result_unless_cancelled,
 )
-from miniloop.reporting import logger
 
 
 def _describe(transport: Any, pipe: Any, fd: int | None, closing: bool, event: int) -> list[str]:

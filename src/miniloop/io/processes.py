@@ -22,10 +22,10 @@ import subprocess
 import sys
 from typing import Any
 
-from miniloop.events import get_running_loop
+from miniloop.contract.reporting import logger
+from miniloop.core.events import get_running_loop
+from miniloop.core.primitives import gather
 from miniloop.io.streams import DEFAULT_LIMIT, FlowControlMixin, StreamReader, StreamWriter
-from miniloop.primitives import gather
-from miniloop.reporting import logger
 
 PIPE = subprocess.PIPE
 STDOUT = subprocess.STDOUT

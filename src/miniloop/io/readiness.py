@@ -28,11 +28,11 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from miniloop.loop import Handle
+from miniloop.core.loop import Handle
 
 if TYPE_CHECKING:
-    from miniloop.loop import CoreLoop
-    from miniloop.threads import ExecutorMixin
+    from miniloop.core.loop import CoreLoop
+    from miniloop.toolkit.threads import ExecutorMixin
 
     class LoopHost(ExecutorMixin, CoreLoop):
         """What an IO mixin can rely on: the core loop and its thread pool."""

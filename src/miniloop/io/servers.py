@@ -29,12 +29,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from miniloop.contract.reporting import logger
+from miniloop.core.primitives import gather, sleep
 from miniloop.io.readiness import READ
 from miniloop.io.sockets import refuse_ssl_socket
 from miniloop.io.tls import TLSMixin
 from miniloop.io.transports import TransportSocket
-from miniloop.primitives import gather, sleep
-from miniloop.reporting import logger
 
 # After running out of file descriptors, try accepting again this much later.
 ACCEPT_RETRY_DELAY = 1.0

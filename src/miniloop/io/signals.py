@@ -29,9 +29,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from miniloop.contract.reporting import logger
+from miniloop.core.loop import Handle
 from miniloop.io.subprocesses import SubprocessMixin
-from miniloop.loop import Handle
-from miniloop.reporting import logger
 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:

@@ -36,8 +36,8 @@ import ssl
 from asyncio import SendfileNotAvailableError
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.readiness import READ, WRITE, ReadinessMixin
-from miniloop.reporting import logger
 
 # The size of each loop's scratch buffer for reads (asyncio's read size).
 READ_SCRATCH_SIZE = 256 * 1024

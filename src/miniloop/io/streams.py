@@ -44,11 +44,11 @@ from asyncio import IncompleteReadError, LimitOverrunError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from miniloop.events import get_running_loop
-from miniloop.futures import _loop_for_new_future
-from miniloop.primitives import sleep
-from miniloop.reporting import logger
-from miniloop.tasks import iscoroutine
+from miniloop.contract.reporting import logger
+from miniloop.core.events import get_running_loop
+from miniloop.core.futures import _loop_for_new_future
+from miniloop.core.primitives import sleep
+from miniloop.core.tasks import iscoroutine
 
 DEFAULT_LIMIT = 2 ** 16  # 64 KiB: the longest line readline() accepts
 

@@ -38,9 +38,9 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.pipes import PipesMixin
 from miniloop.io.readiness import READ
-from miniloop.reporting import logger
 
 
 def exit_code(status: int) -> int:

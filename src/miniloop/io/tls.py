@@ -49,9 +49,9 @@ import ssl
 import warnings
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.sockets import SocketsMixin
 from miniloop.io.transports import CONNECTION_LOST_WRITES_BEFORE_WARNING, SocketTransport
-from miniloop.reporting import logger
 
 # asyncio's defaults, in seconds and kibibytes.
 HANDSHAKE_TIMEOUT = 60.0

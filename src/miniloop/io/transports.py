@@ -40,9 +40,9 @@ import sys
 import warnings
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.readiness import READ, WRITE
 from miniloop.io.sockets import WOULD_BLOCK
-from miniloop.reporting import logger
 
 # After this many writes to a lost connection, each further one logs a warning.
 CONNECTION_LOST_WRITES_BEFORE_WARNING = 5

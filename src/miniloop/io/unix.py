@@ -20,9 +20,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from miniloop.contract.reporting import logger
 from miniloop.io.sendfile import SendfileMixin
 from miniloop.io.servers import Server, check_server_ssl_arguments
-from miniloop.reporting import logger
 
 
 def is_abstract(path: Any) -> bool:

@@ -41,8 +41,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from miniloop import events, stacks
-from miniloop import loop as loop_module
+from miniloop.contract import stacks
+from miniloop.core import events
+from miniloop.core import loop as loop_module
 from miniloop.tools.describe import (
     Location,
     all_callbacks,

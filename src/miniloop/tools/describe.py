@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import miniloop
-from miniloop import stacks
+from miniloop.contract import stacks
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -35,8 +35,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from miniloop import events
-from miniloop import loop as loop_module
+from miniloop.core import events
+from miniloop.core import loop as loop_module
 from miniloop.tools.describe import (
     describe_ready_entry,
     describe_timer,

@@ -48,9 +48,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from miniloop import loop as loop_module
-from miniloop.clock import POLL
-from miniloop.tasks import Task
+from miniloop.core import loop as loop_module
+from miniloop.core.clock import POLL
+from miniloop.core.tasks import Task
 from miniloop.tools.describe import (
     callback_name,
     caller_location,

@@ -35,9 +35,9 @@ import types
 from collections.abc import Coroutine, Generator, Iterable
 from typing import Any
 
-from miniloop.events import TimeoutError, get_running_loop
-from miniloop.futures import _loop_for_new_future, isfuture
-from miniloop.tasks import ensure_future
+from miniloop.core.events import TimeoutError, get_running_loop
+from miniloop.core.futures import _loop_for_new_future, isfuture
+from miniloop.core.tasks import ensure_future
 
 # The same strings as concurrent.futures' constants, so either may be passed.
 FIRST_COMPLETED = "FIRST_COMPLETED"

@@ -35,9 +35,10 @@ from collections.abc import Callable, Generator
 from types import GenericAlias
 from typing import Any, Generic, TypeVar
 
-from miniloop import events, reporting, reprs
-from miniloop.events import CancelledError, InvalidStateError
-from miniloop.reporting import LogTracebackFlag
+from miniloop.contract import reporting, reprs
+from miniloop.contract.reporting import LogTracebackFlag
+from miniloop.core import events
+from miniloop.core.events import CancelledError, InvalidStateError
 
 T = TypeVar("T")
 

@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from miniloop.reprs import describe_callback
+from miniloop.contract.reprs import describe_callback
 
 logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 

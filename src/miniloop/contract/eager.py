@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from miniloop import events
+from miniloop.core import events
 
 TaskFactory = Callable[..., Any]
 

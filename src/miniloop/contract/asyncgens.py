@@ -24,7 +24,7 @@ import warnings
 import weakref
 from typing import Any
 
-from miniloop.events import CancelledError
+from miniloop.core.events import CancelledError
 
 
 class AsyncGeneratorsMixin:

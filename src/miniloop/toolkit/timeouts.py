@@ -42,8 +42,8 @@ from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any, TypeVar, final
 
-from miniloop.events import CancelledError, current_task, get_running_loop
-from miniloop.tasks import ensure_future
+from miniloop.core.events import CancelledError, current_task, get_running_loop
+from miniloop.core.tasks import ensure_future
 
 T = TypeVar("T")
 

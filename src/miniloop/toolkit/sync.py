@@ -54,8 +54,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from miniloop import events
-from miniloop.events import CancelledError
+from miniloop.core import events
+from miniloop.core.events import CancelledError
 
 T = TypeVar("T")
 

@@ -42,7 +42,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
-from miniloop.events import CancelledError, current_task, get_running_loop
+from miniloop.core.events import CancelledError, current_task, get_running_loop
 
 T = TypeVar("T")
 

@@ -30,9 +30,14 @@ import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from miniloop import events
-from miniloop.futures import _loop_for_new_future, _set_result_unless_cancelled, get_loop, isfuture
-from miniloop.tasks import ensure_future, iscoroutine
+from miniloop.core import events
+from miniloop.core.futures import (
+    _loop_for_new_future,
+    _set_result_unless_cancelled,
+    get_loop,
+    isfuture,
+)
+from miniloop.core.tasks import ensure_future, iscoroutine
 
 T = TypeVar("T")
 

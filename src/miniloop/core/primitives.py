@@ -25,9 +25,9 @@ import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from miniloop import events
-from miniloop.events import CancelledError, all_tasks, current_task, get_running_loop
-from miniloop.futures import (
+from miniloop.core import events
+from miniloop.core.events import CancelledError, all_tasks, current_task, get_running_loop
+from miniloop.core.futures import (
     FINISHED,
     PENDING,
     Future,
@@ -35,7 +35,7 @@ from miniloop.futures import (
     _set_result_unless_cancelled,
     get_loop,
 )
-from miniloop.tasks import Task, ensure_future
+from miniloop.core.tasks import Task, ensure_future
 
 T = TypeVar("T")
 

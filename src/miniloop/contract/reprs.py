@@ -23,7 +23,7 @@ import sys
 import traceback
 from typing import Any
 
-from miniloop import stacks
+from miniloop.contract import stacks
 
 # How many frames debug mode records for "created at" (asyncio's depth).
 DEBUG_STACK_DEPTH = 10

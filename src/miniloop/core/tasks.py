@@ -37,10 +37,11 @@ import types
 from collections.abc import Coroutine, Generator
 from typing import Any, TextIO, TypeVar
 
-from miniloop import events, reporting, reprs, stacks
-from miniloop.eager import create_eager_task_factory, start_eagerly
-from miniloop.events import CancelledError, enter_task, leave_task
-from miniloop.futures import (
+from miniloop.contract import reporting, reprs, stacks
+from miniloop.contract.eager import create_eager_task_factory, start_eagerly
+from miniloop.core import events
+from miniloop.core.events import CancelledError, enter_task, leave_task
+from miniloop.core.futures import (
     CANCELLED,
     FINISHED,
     PENDING,

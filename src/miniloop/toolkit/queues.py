@@ -43,7 +43,7 @@ import sys
 from types import GenericAlias
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from miniloop.sync import Event, LoopBound
+from miniloop.toolkit.sync import Event, LoopBound
 
 T = TypeVar("T")
 

@@ -27,8 +27,8 @@ import sys
 import threading
 from typing import Any
 
-from miniloop.reporting import logger
-from miniloop.reprs import DEBUG_STACK_DEPTH
+from miniloop.contract.reporting import logger
+from miniloop.contract.reprs import DEBUG_STACK_DEPTH
 
 
 def debug_mode_requested() -> bool:

@@ -37,15 +37,15 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from miniloop import events
-from miniloop.asyncgens import AsyncGeneratorsMixin
-from miniloop.clock import POLL, Clock, new_clock
-from miniloop.debugging import DebugModeMixin, debug_mode_requested
-from miniloop.futures import Future, isfuture
-from miniloop.reporting import ExceptionHandlerMixin, logger, report_callback_failure
-from miniloop.reprs import caller_outside, describe_handle, extract_stack
-from miniloop.selector import SelectorMixin
-from miniloop.tasks import Task, ensure_future
+from miniloop.contract.asyncgens import AsyncGeneratorsMixin
+from miniloop.contract.debugging import DebugModeMixin, debug_mode_requested
+from miniloop.contract.reporting import ExceptionHandlerMixin, logger, report_callback_failure
+from miniloop.contract.reprs import caller_outside, describe_handle, extract_stack
+from miniloop.contract.selector import SelectorMixin
+from miniloop.core import events
+from miniloop.core.clock import POLL, Clock, new_clock
+from miniloop.core.futures import Future, isfuture
+from miniloop.core.tasks import Task, ensure_future
 
 T = TypeVar("T")
 Callback = Callable[..., object]

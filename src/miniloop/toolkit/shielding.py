@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from miniloop.futures import get_loop
-from miniloop.tasks import ensure_future
+from miniloop.core.futures import get_loop
+from miniloop.core.tasks import ensure_future
 
 T = TypeVar("T")
 

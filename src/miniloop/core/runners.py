@@ -28,11 +28,11 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from miniloop import events
-from miniloop.events import CancelledError
-from miniloop.interrupts import CancelOnInterrupt
-from miniloop.primitives import gather
-from miniloop.tasks import iscoroutine
+from miniloop.contract.interrupts import CancelOnInterrupt
+from miniloop.core import events
+from miniloop.core.events import CancelledError
+from miniloop.core.primitives import gather
+from miniloop.core.tasks import iscoroutine
 
 T = TypeVar("T")
 

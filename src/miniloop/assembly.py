@@ -22,11 +22,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from miniloop import events
-from miniloop.clock import Clock
+from miniloop.core import events
+from miniloop.core.clock import Clock
+from miniloop.core.loop import CoreLoop
 from miniloop.io import IOMixin
-from miniloop.loop import CoreLoop
-from miniloop.threads import ExecutorMixin
+from miniloop.toolkit.threads import ExecutorMixin
 
 if TYPE_CHECKING:
     # typeshed describes AbstractEventLoop in terms of asyncio's own Handle

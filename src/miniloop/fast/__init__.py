@@ -1,0 +1,1 @@
+"""The speed-ups layer."""
