@@ -7,6 +7,7 @@ that a failure of the detector shows up as a failed test, not a hung suite.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +270,86 @@ def test_the_report_names_who_could_still_set_an_event_or_fill_a_queue() -> None
         "      only Task-3 could wake it (from a reference to it), and it is waiting too" in report
     assert "Task-3 consumer() waits on Queue.get() on 'queue'" in report
     assert "A cycle: Task-2 -> Task-3 -> Task-2." in report
+
+
+# --- looking at other threads leaves nothing of theirs alive ---------------------------------
+
+
+@pytest.fixture
+def no_gc() -> Any:
+    """Only reference counting frees objects during the test, as in a program that
+    disabled the collector or ran before it next came round."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class Held:
+    """An object a thread keeps in a local variable (weakref-able)."""
+
+
+def test_the_check_for_busy_threads_keeps_no_frame_of_theirs_alive(no_gc: None) -> None:
+    captured = threading.Event()
+    finish = threading.Event()
+    witness: list[weakref.ref[Held]] = []
+
+    def holds_a_local() -> None:
+        held = Held()
+        witness.append(weakref.ref(held))
+        captured.set()
+        finish.wait()  # the check below sees this frame, with ``held`` in it
+
+    worker = threading.Thread(target=holds_a_local)
+    worker.start()
+    captured.wait()
+    loop = miniloop.Loop()
+    try:
+        assert deadlock._something_can_wake(loop)  # the thread could still call back
+    finally:
+        loop.close()
+        finish.set()
+        worker.join()
+    assert witness[0]() is None, "the thread's local outlived the thread"
+
+
+SQLITE_CURSOR_OF_A_THREAD = """
+    import gc, sqlite3, threading, miniloop
+
+    gc.disable()  # the leak shows whenever the collector has not come round yet
+    DATABASE = "file:rough_edges?mode=memory&cache=shared"
+    owner = sqlite3.connect(DATABASE, uri=True)
+    owner.execute("CREATE TABLE t (x)")
+    owner.executemany("INSERT INTO t VALUES (?)", [(1,), (2,)])
+    owner.commit()
+
+    async def main():
+        loop = miniloop.get_running_loop()
+        done = loop.create_future()
+
+        def read_one_row():
+            reader = sqlite3.connect(DATABASE, uri=True)
+            cursor = reader.execute("SELECT x FROM t")  # a statement left open
+            cursor.fetchone()
+            threading.Event().wait(0.2)  # the loop looks at this thread meanwhile
+            loop.call_soon_threadsafe(done.set_result, "read")
+
+        worker = threading.Thread(target=read_one_row)
+        worker.start()
+        print(await done)
+        worker.join()
+
+    miniloop.run(main())
+    owner.execute("DROP TABLE t")  # the thread's cursor must be gone by now
+    print("dropped")
+"""
+
+
+def test_a_cursor_kept_by_a_finished_thread_does_not_lock_its_table() -> None:
+    # The library case, reduced: an SQLite wrapper's test failed with
+    # "database table is locked" because the thread's cursor outlived the thread.
+    done = run_program(SQLITE_CURSOR_OF_A_THREAD)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "read\ndropped\n"

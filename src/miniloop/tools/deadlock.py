@@ -38,6 +38,7 @@ import re
 import signal
 import sys
 import threading
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,18 +108,34 @@ def _something_can_wake(loop: Any) -> bool:
 def _other_threads_at_work() -> bool:
     """True if a thread other than this one is alive and not an idle pool worker."""
     me = threading.get_ident()
-    frames = sys._current_frames()
+    running = _code_running_in_each_thread()
     idle_worker = concurrent.futures.thread._worker.__code__
     for thread in threading.enumerate():
         if thread.ident == me or not thread.is_alive():
             continue
-        frame = frames.get(thread.ident or -1)
         # An idle pool worker sits in _worker itself, blocked on its queue.
         # Jobs reach it through run_in_executor, which the loop counts.
-        if frame is not None and frame.f_code is idle_worker:
+        if running.get(thread.ident or -1) is idle_worker:
             continue
         return True
     return False
+
+
+def _code_running_in_each_thread() -> dict[int, types.CodeType]:
+    """The code each thread is running now, and nothing else of its frames.
+
+    ``sys._current_frames()`` holds this very frame too: kept in a local, it
+    would make a reference cycle (this frame -> the dict -> this frame), and
+    every other thread's frame in it, with all their local variables, would
+    outlive the thread until the garbage collector happened to run. A
+    thread's SQLite cursor, say, would keep its table locked. So we keep only
+    code objects, and drop the dict before returning, even on an error.
+    """
+    frames = sys._current_frames()
+    try:
+        return {ident: frame.f_code for ident, frame in frames.items()}
+    finally:
+        del frames
 
 
 def _python_signal_handlers() -> bool:
