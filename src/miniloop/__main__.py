@@ -41,21 +41,54 @@ import argparse
 import ast
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import os
 import runpy
 import signal
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, NoReturn, TypeVar
 
-import miniloop
-from miniloop.tools.session import traced
-from miniloop.tools.stepper import QUIT_STATUS, stepping
+
+def _import_this_package_not_a_folder_named_like_it() -> None:
+    """Make ``miniloop`` mean the package this file is in, from any folder.
+
+    ``git clone`` makes a folder named ``miniloop``; seen from its parent, that
+    folder (it has no ``__init__.py``) is a namespace package called
+    ``miniloop``. With an editable install, python looks in the current folder
+    before it asks the installer's finder, so ``python -m miniloop`` imports
+    the empty namespace as the package (and then finds this file through the
+    installer). Its submodules still import, but ``miniloop.__version__`` and
+    friends do not exist. Here we notice that and import the real package, the
+    folder this file is in, in its place.
+    """
+    package = sys.modules.get("miniloop")
+    if package is None or getattr(package, "__file__", None) is not None:
+        return  # not imported yet (python -c "import miniloop.__main__"), or the real one
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "miniloop", os.path.join(here, "__init__.py"), submodule_search_locations=[here])
+    assert spec is not None and spec.loader is not None
+    real = importlib.util.module_from_spec(spec)
+    sys.modules["miniloop"] = real
+    try:
+        spec.loader.exec_module(real)
+    except BaseException:
+        sys.modules["miniloop"] = package
+        raise
+
+
+_import_this_package_not_a_folder_named_like_it()
+
+import miniloop  # noqa: E402  (after the check above, by design)
+from miniloop.tools.session import traced  # noqa: E402
+from miniloop.tools.stepper import QUIT_STATUS, stepping  # noqa: E402
 
 USAGE = "python -m miniloop [OPTIONS] TARGET [ARGS...]"
 
@@ -113,6 +146,29 @@ class Option(Generic[SettingsT]):
         return self.flags[-1].lstrip("-").replace("-", "_")
 
 
+def check_writable(path: str) -> str:
+    """``path``, if a file can be written there; otherwise UsageError saying why not.
+
+    Checked before the program starts: a trace is written as the program runs
+    (or, for the web page, when it ends), and finding out only then would
+    lose the run.
+    """
+    if os.path.isdir(path):
+        raise UsageError(f"can't write {path!r}: it is a folder")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"can't write {path!r}: there is no folder {folder!r}")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass  # "a": an existing file keeps its content until the trace replaces it
+    except OSError as problem:
+        raise UsageError(f"can't write {path!r}: {problem.strerror or problem}") from None
+    if not existed:
+        os.remove(path)  # leave nothing behind if the program then does not run
+    return path
+
+
 def _version(version: str) -> str:
     return f"miniloop {version} (Python {sys.version.split()[0]})"
 
@@ -126,11 +182,13 @@ OPTIONS: list[Option[RunSettings]] = [
            "log what the loop does on stderr, one line per event, then draw a timeline",
            lambda settings, _: settings.around_run.append(lambda: traced(stream=sys.stderr))),
     Option(("--trace-to",), "like --trace, but write the log and timeline to FILE",
-           lambda settings, path: settings.around_run.append(lambda: traced(path=path)),
+           lambda settings, path: settings.around_run.append(
+               functools.partial(traced, path=check_writable(path))),
            metavar="FILE"),
     Option(("--trace-html",),
            "draw the run as a web page in FILE (an SVG timeline, a lane per task)",
-           lambda settings, path: settings.around_run.append(lambda: traced(html_path=path)),
+           lambda settings, path: settings.around_run.append(
+               functools.partial(traced, html_path=check_writable(path))),
            metavar="FILE"),
     Option(("--step",),
            "pause before each turn of the loop and show its state; commands from "
@@ -421,15 +479,24 @@ def run_target(target: Target, args: Sequence[str], settings: RunSettings) -> in
 
 
 def _report_uncaught(exc: BaseException) -> None:
-    """Print the traceback python would print: from the target's frames on."""
+    """Print the traceback python would print: from the target's frames on.
+
+    When no frame is the target's (its file does not compile: a
+    SyntaxError), there is no traceback at all, only the error, as from
+    ``python prog.py``.
+    """
     tb = exc.__traceback__
-    # Our own frames and runpy's are plumbing the user did not write.
-    plumbing = (globals(), vars(runpy))
-    while tb is not None and tb.tb_next is not None and any(
-            tb.tb_frame.f_globals is namespace for namespace in plumbing):
+    while tb is not None and _is_plumbing(tb.tb_frame):
         tb = tb.tb_next
     # The default hook prints exc.__traceback__, whatever tb it is given.
     sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+
+
+def _is_plumbing(frame: types.FrameType) -> bool:
+    """A frame the user did not write: ours, runpy's, or the import system's
+    (which compiles a module target for runpy)."""
+    return (frame.f_globals is globals() or frame.f_globals is vars(runpy)
+            or frame.f_code.co_filename.startswith("<frozen importlib."))
 
 
 # --- main ----------------------------------------------------------------------------
