@@ -90,8 +90,9 @@ def test_repr() -> None:
                 repr(process._transport).replace(str(process.pid), "PID")]
 
     running, finished = miniloop.run(main())
-    assert running.startswith("<SubprocessTransport pid=PID running stdout=<ReadPipeTransport")
-    assert finished.startswith("<SubprocessTransport closed pid=PID returncode=0")
+    assert running.startswith(
+        "<_UnixSubprocessTransport pid=PID running stdout=<_UnixReadPipeTransport")
+    assert finished.startswith("<_UnixSubprocessTransport closed pid=PID returncode=0")
 
 
 def test_the_loop_closes_with_children_running() -> None:

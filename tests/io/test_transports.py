@@ -6,8 +6,12 @@ import asyncio
 import asyncio.trsock
 import gc
 import logging
+import os
 import pickle
+import re
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -174,3 +178,166 @@ def test_set_protocol_while_reading_switches_the_read_path() -> None:
 
     with no_fd_leak():
         assert miniloop.run(main()) == [b"buffered"]
+
+
+# --- what asyncio's transport interfaces give, miniloop's transports inherit ---------------
+
+
+async def every_kind_of_transport(aio: Any) -> tuple[dict[str, Any], Any]:
+    """One transport of each kind on the running loop, and an async function closing them."""
+    loop = aio.get_running_loop()
+    stream_end, stream_peer = socket.socketpair()
+    datagram_end, datagram_peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    read_fd, write_fd = os.pipe()
+    exited = loop.create_future()
+
+    class Child(asyncio.SubprocessProtocol):
+        def process_exited(self) -> None:
+            exited.set_result(None)
+
+    kinds: dict[str, Any] = {}
+    kinds["socket"], _ = await loop.create_connection(asyncio.Protocol, sock=stream_end)
+    kinds["datagram"], _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, sock=datagram_end)
+    kinds["read pipe"], _ = await loop.connect_read_pipe(
+        asyncio.Protocol, os.fdopen(read_fd, "rb", buffering=0))
+    kinds["write pipe"], _ = await loop.connect_write_pipe(
+        asyncio.Protocol, os.fdopen(write_fd, "wb", buffering=0))
+    kinds["subprocess"], _ = await loop.subprocess_exec(
+        Child, sys.executable, "-c", "pass", stdin=None, stdout=subprocess.PIPE, stderr=None)
+    kinds["subprocess's stdout"] = kinds["subprocess"].get_pipe_transport(1)
+
+    async def close_all() -> None:
+        await exited
+        for transport in kinds.values():
+            transport.close()
+        for sock in (stream_peer, datagram_peer):
+            sock.close()
+        await aio.sleep(0.01)
+
+    return kinds, close_all
+
+
+def normalized(text: str) -> str:
+    """A repr without the numbers that differ from run to run."""
+    text = re.sub(r"(fd|pid)=\d+", r"\1=N", text)
+    return re.sub(r" at 0x[0-9a-f]+", "", text)
+
+
+def probe_extra_info(name: str) -> Any:
+    """A get_extra_info that answers "probe" itself: a patch, as a library's test makes one."""
+    def get_extra_info(self: Any, key: str, default: Any = None) -> Any:
+        return f"patched {name}" if key == "probe" else self._extra.get(key, default)
+    return get_extra_info
+
+
+@pytest.mark.parametrize("interface", [asyncio.BaseTransport, asyncio.Transport,
+                                       asyncio.ReadTransport, asyncio.WriteTransport],
+                         ids=lambda interface: interface.__name__)
+def test_a_patched_get_extra_info_reaches_the_transports_it_reaches_on_asyncio(
+        both_backends: Any, monkeypatch: Any, interface: type) -> None:
+    async def program(aio: Any, say: Any) -> None:
+        kinds, close_all = await every_kind_of_transport(aio)
+        for kind, transport in kinds.items():
+            say(kind, "->", transport.get_extra_info("probe", "not patched"))
+        await close_all()
+
+    monkeypatch.setattr(interface, "get_extra_info", probe_extra_info(interface.__name__))
+    transcript = both_backends.run(program)
+    assert transcript.same, transcript.diff
+    assert f"socket -> patched {interface.__name__}" in transcript["miniloop"]
+
+
+def test_a_library_test_that_fakes_the_peer_address_works_on_miniloop(
+        both_backends: Any, monkeypatch: Any) -> None:
+    # The library case, reduced: a web library's test patches
+    # asyncio.Transport.get_extra_info to pretend a request came from elsewhere.
+    real = asyncio.BaseTransport.get_extra_info
+
+    def from_elsewhere(self: Any, name: str, default: Any = None) -> Any:
+        return ("203.0.113.7", 4242) if name == "peername" else real(self, name, default)
+
+    async def program(aio: Any, say: Any) -> None:
+        async def handle(reader: Any, writer: Any) -> None:
+            writer.write(f"hello {writer.get_extra_info('peername')[0]}".encode())
+            writer.close()
+
+        server = await aio.start_server(handle, "127.0.0.1", 0)
+        reader, writer = await aio.open_connection(*server.sockets[0].getsockname())
+        say("client reads:", (await reader.read()).decode())
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    monkeypatch.setattr(asyncio.Transport, "get_extra_info", from_elsewhere)
+    transcript = both_backends.run(program)
+    assert transcript.same, transcript.diff
+    assert transcript["miniloop"] == ["client reads: hello 203.0.113.7"]
+
+
+def test_no_transport_repeats_what_it_inherits_from_asyncio() -> None:
+    from miniloop.io import datagrams, pipes, subprocesses, tls
+    from miniloop.io import transports as transports_module
+
+    # A method body word for word the interface's hides a patch of it; TLS
+    # keeps write_eof because asyncio's TLS transport defines its own too.
+    for cls in (transports_module.SocketTransportBase, SocketTransport,
+                datagrams.DatagramSocketTransport, pipes.ReadPipeTransport,
+                pipes.WritePipeTransport, subprocesses.SubprocessTransport, tls.SSLTransport):
+        assert "get_extra_info" not in vars(cls) or cls is tls.SSLTransport, cls
+    assert miniloop.Server.__aexit__ is asyncio.AbstractServer.__aexit__
+
+
+# --- the names programs see: asyncio's ---------------------------------------------------------
+
+
+def test_transport_reprs_name_asyncios_classes(both_backends: Any) -> None:
+    async def program(aio: Any, say: Any) -> None:
+        kinds, close_all = await every_kind_of_transport(aio)
+        for kind, transport in kinds.items():
+            if kind == "subprocess":
+                continue  # its repr changes as the child exits: shown below, once it did
+            say(kind, normalized(repr(transport)))
+        await close_all()
+        say("subprocess", normalized(repr(kinds["subprocess"])))
+
+    transcript = both_backends.run(program)
+    assert transcript.same, transcript.diff
+    assert "socket <_SelectorSocketTransport fd=N read=polling write=<idle, bufsize=0>>" \
+        in transcript["miniloop"]
+
+
+def test_an_error_report_names_the_transport_as_asyncio_does(both_backends: Any) -> None:
+    async def program(aio: Any, say: Any) -> None:
+        loop = aio.get_running_loop()
+        lost = loop.create_future()
+
+        class Reports(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                for line in record.getMessage().splitlines():
+                    say("report:", normalized(line))
+
+        class FailsOnData(asyncio.Protocol):
+            def data_received(self, data: bytes) -> None:
+                raise ValueError("boom")
+
+            def connection_lost(self, exc: BaseException | None) -> None:
+                lost.set_result(exc)
+
+        loop.set_exception_handler(lambda loop, context: loop.default_exception_handler(context))
+        reports = Reports()
+        logging.getLogger("asyncio").addHandler(reports)
+        ours, theirs = socket.socketpair()
+        try:
+            await loop.create_connection(FailsOnData, sock=ours)
+            theirs.send(b"data")
+            say("connection lost:", repr(await lost))
+        finally:
+            logging.getLogger("asyncio").removeHandler(reports)
+            theirs.close()
+
+    transcript = both_backends.run(program)
+    assert transcript.same, transcript.diff
+    assert "report: transport: <_SelectorSocketTransport fd=N read=polling " \
+        "write=<idle, bufsize=0>>" in transcript["miniloop"]

@@ -31,13 +31,14 @@ from miniloop.contract.reporting import logger
 from miniloop.io.readiness import WRITE
 from miniloop.io.servers import set_reuse_port
 from miniloop.io.sockets import WOULD_BLOCK
-from miniloop.io.transports import SocketTransportBase
+from miniloop.io.transports import SocketTransportBase, shown_as
 from miniloop.io.unix import UnixMixin, remove_stale_unix_socket
 
 # Python 3.13 counts 8 header bytes per queued datagram (and only adds them).
 _HEADER_BYTES = 8 if sys.version_info >= (3, 13) else 0
 
 
+@shown_as("_SelectorDatagramTransport")
 class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
     """A datagram socket driving a DatagramProtocol.
 

@@ -38,6 +38,7 @@ from miniloop.io.transports import (
     CONNECTION_LOST_WRITES_BEFORE_WARNING,
     FlowControl,
     set_result_unless_cancelled,
+    shown_as,
 )
 
 
@@ -58,6 +59,7 @@ def _describe(transport: Any, pipe: Any, fd: int | None, closing: bool, event: i
     return info
 
 
+@shown_as("_UnixReadPipeTransport")
 class ReadPipeTransport(asyncio.ReadTransport):
     """The reading end of a pipe, driving a protocol.
 
@@ -71,7 +73,7 @@ class ReadPipeTransport(asyncio.ReadTransport):
     def __init__(self, loop: Any, pipe: Any, protocol: Any, waiter: Any = None,
                  extra: dict[str, Any] | None = None) -> None:
         self._extra: dict[str, Any] = {} if extra is None else dict(extra)
-        self._extra["pipe"] = pipe
+        self._extra["pipe"] = pipe  # asyncio.BaseTransport.get_extra_info reads _extra
         self._loop = loop
         self._pipe = pipe
         self._fileno: int | None = pipe.fileno()
@@ -90,10 +92,6 @@ class ReadPipeTransport(asyncio.ReadTransport):
 
     def __repr__(self) -> str:
         return f"<{' '.join(_describe(self, self._pipe, self._fileno, self._closing, READ))}>"
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """``pipe``: the pipe object."""
-        return self._extra.get(name, default)
 
     def _start_reading(self) -> None:
         if self.is_reading():
@@ -194,10 +192,13 @@ class ReadPipeTransport(asyncio.ReadTransport):
             self._loop = None
 
 
-class WritePipeTransport(FlowControl, asyncio.WriteTransport):
+@shown_as("_UnixWritePipeTransport")
+class WritePipeTransport(FlowControl, asyncio.Transport):
     """The writing end of a pipe, with a buffer and flow control.
 
-    asyncio contract: ``asyncio.WriteTransport`` is inherited as an interface.
+    asyncio contract: ``asyncio.Transport`` is inherited as an interface, the
+    whole of it, as asyncio's write pipe inherits it: ``pause_reading()``
+    on a write pipe raises asyncio's NotImplementedError, not AttributeError.
     """
 
     _pipe: Any = None  # read by __del__ even if __init__ failed
@@ -206,7 +207,7 @@ class WritePipeTransport(FlowControl, asyncio.WriteTransport):
                  extra: dict[str, Any] | None = None) -> None:
         self._extra: dict[str, Any] = {} if extra is None else dict(extra)
         self._init_flow_control(loop)
-        self._extra["pipe"] = pipe
+        self._extra["pipe"] = pipe  # asyncio.BaseTransport.get_extra_info reads _extra
         self._pipe = pipe
         self._fileno: int | None = pipe.fileno()
         self._protocol = protocol
@@ -232,10 +233,6 @@ class WritePipeTransport(FlowControl, asyncio.WriteTransport):
         if self._pipe is not None and self._loop is not None and not self._loop.is_closed():
             info.append(f"bufsize={self.get_write_buffer_size()}")
         return f"<{' '.join(info)}>"
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """``pipe``: the pipe object."""
-        return self._extra.get(name, default)
 
     def get_write_buffer_size(self) -> int:
         """How many bytes wait in the buffer."""

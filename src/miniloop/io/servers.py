@@ -181,12 +181,8 @@ class Server(asyncio.AbstractServer):
         self._waiters.append(waiter)
         await waiter
 
-    async def __aenter__(self) -> Server:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
-        await self.wait_closed()
+    # ``async with server`` is asyncio.AbstractServer's, inherited: close,
+    # then wait_closed.
 
 
 class ServersMixin(TLSMixin):

@@ -41,6 +41,7 @@ from typing import Any
 from miniloop.contract.reporting import logger
 from miniloop.io.pipes import PipesMixin
 from miniloop.io.readiness import READ
+from miniloop.io.transports import shown_as
 
 
 def exit_code(status: int) -> int:
@@ -179,6 +180,7 @@ class _PipeProtocol(asyncio.Protocol):
         self.proc._pipe_data_received(self.fd, data)
 
 
+@shown_as("_UnixSubprocessTransport")
 class SubprocessTransport(asyncio.SubprocessTransport):
     """A running child process, its pipes, and its exit.
 
@@ -214,7 +216,7 @@ class SubprocessTransport(asyncio.SubprocessTransport):
             self.close()
             raise
         self._pid = self._proc.pid
-        self._extra["subprocess"] = self._proc
+        self._extra["subprocess"] = self._proc  # asyncio.BaseTransport.get_extra_info reads it
         if loop.get_debug():
             program = args if isinstance(args, (bytes, str)) else args[0]
             logger.debug("process %r created: pid %s", program, self._pid)
@@ -245,10 +247,6 @@ class SubprocessTransport(asyncio.SubprocessTransport):
             if stderr is not None:
                 info.append(f"stderr={stderr.pipe}")
         return f"<{' '.join(info)}>"
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """``subprocess``: the ``Popen`` object."""
-        return self._extra.get(name, default)
 
     async def _connect_pipes(self, waiter: Any) -> None:
         try:

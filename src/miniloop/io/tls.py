@@ -239,6 +239,9 @@ class SSLTransport(asyncio.Transport):
 
     def write_eof(self) -> None:
         """Not possible over TLS (asyncio raises NotImplementedError too)."""
+        # The interface default says the same, but asyncio's TLS transport
+        # defines its own, so a patch of WriteTransport.write_eof reaches
+        # neither asyncio's nor this one.
         raise NotImplementedError
 
     def can_write_eof(self) -> bool:
