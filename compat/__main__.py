@@ -28,19 +28,22 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compat.compare import CONCURRENT, Masker, compare_runs, read_declarations
 from compat.report import render, visible_length
-from compat.runs import Run, RunsStopped, run_both
+from compat.runs import BY_CTRL_C, HEAD_LINES, TAIL_LINES, Run, RunsStopped, run_both, shown
 from miniloop.__main__ import (
+    INTERRUPTED,
     USAGE_ERROR,
     Option,
     UsageError,
     apply_options,
     build_parser,
     demos_help,
+    end_as_interrupted,
     exit_status,
     first_on_sys_path,
     parse_command_line,
@@ -49,6 +52,8 @@ from miniloop.__main__ import (
 from miniloop.tools.session import timeline_section
 
 USAGE = "python -m compat [OPTIONS] TARGET [ARGS...]"
+
+interrupted = threading.Event()  # Ctrl-C stopped the runs: end as python ends on it
 
 
 @dataclass
@@ -76,8 +81,8 @@ def _set_timeout(settings: CompareSettings, value: str) -> None:
 OPTIONS: list[Option[CompareSettings]] = [
     Option(("--sequential",),
            "run asyncio first, then miniloop (default: both at once, which takes "
-           "half the time; use this for programs that cannot share the machine "
-           "with a twin, e.g. ones that write a fixed file)",
+           "half the time, unless the program writes files; use this for programs "
+           "that cannot share the machine with a twin in ways their source does not show)",
            lambda settings, _: setattr(settings, "parallel", False)),
     Option(("--timeout",), "stop both runs after this many seconds (default: no limit)",
            _set_timeout, metavar="SECONDS"),
@@ -99,6 +104,16 @@ def _make_parser() -> argparse.ArgumentParser:
             "'1.00 seconds') are masked when comparing; both values are shown. A program\n"
             "whose lines are genuinely concurrent declares COMPAT_LINE_ORDER = 'concurrent'\n"
             "and is compared as a multiset of lines.\n\n"
+            "Both run at once, except a program that writes files (its source opens a\n"
+            "file for writing, or calls write_text/write_bytes) or declares\n"
+            "COMPAT_RUNS = 'sequential': asyncio runs first, then miniloop, so the two\n"
+            "never write the same file at the same time (the report says so).\n\n"
+            "Lines are compared byte for byte; control characters and bytes that are\n"
+            "not UTF-8 are shown as escapes (\\r, \\x1b, \\xff). A long transcript is\n"
+            "compared in full, but the table shows only its first "
+            f"{HEAD_LINES} and last {TAIL_LINES}\n"
+            "lines, with a row that says how many were cut. On Ctrl-C or --timeout, the\n"
+            "report shows what both runs printed until they were stopped.\n\n"
             "Options go before TARGET; everything after TARGET is the program's."),
         epilog=demos_help("python -m compat"),
     )
@@ -108,8 +123,8 @@ def _report_width(first: Run, second: Run) -> int:
     """The terminal's width; when the report goes to a file or a pipe, room for every line."""
     if sys.stdout.isatty():
         return max(80, shutil.get_terminal_size().columns)
-    longest = max((visible_length(line.text) for run in (first, second)
-                   for line in (*run.stdout, *run.stderr)), default=0)
+    longest = max((visible_length(shown(line.text, colours=True)) for run in (first, second)
+                   for line in (*run.stdout.kept(), *run.stderr.kept())), default=0)
     return max(80, min(2 * longest + 40, 400))
 
 
@@ -132,31 +147,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"compat: error: {problem} (see: python -m compat --help)", file=sys.stderr)
         return USAGE_ERROR
 
+    parallel = settings.parallel and declarations.runs_one_after_the_other is None
+    notes = []
+    if settings.parallel and not parallel:
+        notes.append(f"asyncio ran first, then miniloop: {declarations.runs_one_after_the_other}")
+    masker = Masker.with_patterns(declarations.measurement_patterns)
+    mark_rows = declarations.line_order != CONCURRENT
     with tempfile.TemporaryDirectory(prefix="compat-trace-") as folder:
         trace_file = os.path.join(folder, "trace.txt")
         if settings.trace:
             # The trace goes to a file, so that miniloop's stderr stays the program's.
             settings.miniloop_options += ["--trace-to", trace_file]
         try:
-            first, second = run_both(target.python_command, args, parallel=settings.parallel,
+            first, second = run_both(target.python_command, args, parallel=parallel,
                                      timeout=settings.timeout,
                                      miniloop_options=settings.miniloop_options)
-            verdict = compare_runs(first, second, declarations)
         except RunsStopped as stopped:
             # Show what each printed before it was stopped: often where it hangs.
             first, second = stopped.runs
-            masker = Masker.with_patterns(declarations.measurement_patterns)
             print(render(first, second, None, width=_report_width(first, second), masker=masker,
-                         mark_rows=declarations.line_order != CONCURRENT))
+                         mark_rows=mark_rows, notes=notes))
+            if stopped.why == BY_CTRL_C:
+                print("compat: interrupted (Ctrl-C); above is what the runs printed until then",
+                      file=sys.stderr)
+                interrupted.set()
+                return INTERRUPTED
             print(f"compat: the runs took longer than {settings.timeout:g} s and were stopped;"
                   " above is what they printed until then", file=sys.stderr)
             return 1
-        except KeyboardInterrupt:
-            return 128 + 2  # the runs were stopped on the way out (run_programs)
-        timeline = _miniloop_timeline(trace_file) if settings.trace else ""
-    masker = Masker.with_patterns(declarations.measurement_patterns)
-    print(render(first, second, verdict, width=_report_width(first, second), masker=masker,
-                 mark_rows=declarations.line_order != CONCURRENT))
+        try:
+            verdict = compare_runs(first, second, declarations)
+            timeline = _miniloop_timeline(trace_file) if settings.trace else ""
+            print(render(first, second, verdict, width=_report_width(first, second),
+                         masker=masker, mark_rows=mark_rows, notes=notes))
+        except KeyboardInterrupt:  # while comparing a long transcript
+            print("compat: interrupted (Ctrl-C) while comparing", file=sys.stderr)
+            interrupted.set()
+            return INTERRUPTED
+        finally:
+            first.close()
+            second.close()
     if settings.trace:
         print("\nminiloop's run, as its trace drew it:")
         print(timeline.rstrip() or "(no trace was written: did the miniloop run start?)")
@@ -173,4 +203,7 @@ def _miniloop_timeline(trace_file: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if interrupted.is_set():
+        end_as_interrupted()
+    sys.exit(status)

@@ -10,7 +10,11 @@ the first column says how the two compare: blank when identical, ``~`` when
 they are the same once measurements are masked, ``!`` when they differ.
 Standard error follows in a second table of the same shape (shown, not
 compared). Lines wider than their column are cut with ``…``; the verdict
-below always shows differing lines in full.
+below always shows differing lines in full. A table longer than
+``HEAD_LINES + TAIL_LINES`` rows shows its beginning and its end, and one
+row in between that says how many rows were cut (all of them were
+compared). Control characters and bytes that are not UTF-8 are shown as
+escapes (``\\r``, ``\\xff``); colour codes are shown as colours.
 
 Read next: ``__main__.py``, the command line that puts it all together.
 """
@@ -22,7 +26,7 @@ import shlex
 from collections.abc import Sequence
 
 from compat.compare import Masker, Verdict
-from compat.runs import Line, Run
+from compat.runs import HEAD_LINES, TAIL_LINES, Line, Run, Transcript, shown
 
 # Terminal colour codes take no room on screen; count around them.
 _ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -39,7 +43,6 @@ def visible_length(text: str) -> int:
 
 def fit(text: str, width: int) -> str:
     """``text`` padded or cut to exactly ``width`` visible columns."""
-    text = text.replace("\t", "    ")
     if visible_length(text) <= width:
         return text + (_RESET if "\x1b" in text else "") + " " * (width - visible_length(text))
     kept, used, position = [], 0, 0
@@ -60,19 +63,33 @@ def describe_command(command: Sequence[str]) -> str:
     return shlex.join(["python", *command[1:]])
 
 
-def side_by_side(first: Sequence[Line], second: Sequence[Line], names: tuple[str, str],
+def side_by_side(first: Transcript, second: Transcript, names: tuple[str, str],
                  width: int, masker: Masker | None = None) -> list[str]:
-    """A table of two timed transcripts; with a ``masker``, rows are marked."""
+    """A table of two timed transcripts; with a ``masker``, rows are marked.
+
+    A long transcript shows its first HEAD_LINES and last TAIL_LINES rows,
+    and one row between them that says how many were left out.
+    """
     column = max(10, (width - _GUTTER - 3 - 2 * (_TIME_WIDTH + 2)) // 2)
     rows = [f"{'#':>{_GUTTER - 1}} {'time':>{_TIME_WIDTH}}  {fit(names[0], column)} | "
             f"{'time':>{_TIME_WIDTH}}  {names[1]}"]
-    for index in range(max(len(first), len(second))):
-        a = first[index] if index < len(first) else None
-        b = second[index] if index < len(second) else None
+    total = max(first.count, second.count)
+    tail_from = max(HEAD_LINES, total - TAIL_LINES)
+    for index in [*range(min(total, HEAD_LINES)), *range(tail_from, total)]:
+        if index == tail_from and tail_from > HEAD_LINES:
+            rows.append(f"{'…':>{_GUTTER - 1}} {_cut(HEAD_LINES, tail_from, names, first, second)}")
+        a, b = first.line(index), second.line(index)
         mark = " " if masker is None else _mark(a, b, masker)
         rows.append(f"{mark}{index + 1:>{_GUTTER - 2}} {_timed(a, column)} | "
                     f"{_timed(b, column).rstrip()}")
     return rows
+
+
+def _cut(start: int, end: int, names: tuple[str, str], first: Transcript,
+         second: Transcript) -> str:
+    """The row that stands for the rows start+1..end, left out of a long table."""
+    return (f"{end - start:,} rows cut, lines {start + 1:,} to {end:,} ({names[0]} printed "
+            f"{first.count:,} lines, {names[1]} {second.count:,})")
 
 
 def _mark(a: Line | None, b: Line | None, masker: Masker) -> str:
@@ -86,21 +103,22 @@ def _mark(a: Line | None, b: Line | None, masker: Masker) -> str:
 def _timed(line: Line | None, column: int) -> str:
     if line is None:
         return " " * _TIME_WIDTH + "  " + " " * column
-    return f"{line.time:>{_TIME_WIDTH}.3f}  {fit(line.text, column)}"
+    return f"{line.time:>{_TIME_WIDTH}.3f}  {fit(shown(line.text, colours=True), column)}"
 
 
 def render(first: Run, second: Run, verdict: Verdict | None, *, width: int,
-           masker: Masker, mark_rows: bool = True) -> str:
-    """The whole report: commands, stdout table, stderr table, endings, verdict.
+           masker: Masker, mark_rows: bool = True, notes: Sequence[str] = ()) -> str:
+    """The whole report: commands, notes, stdout table, stderr table, endings, verdict.
 
-    Runs stopped by the timeout have no exit status and get no verdict (None).
+    Runs stopped by the timeout or Ctrl-C have no exit status and get no verdict (None).
     """
     names = (first.backend, second.backend)
     out = [f"{run.backend + ':':<10}{describe_command(run.command)}" for run in (first, second)]
+    out += notes
     out.append("")
     out += side_by_side(first.stdout, second.stdout, names, width,
                         masker if mark_rows else None)
-    if first.stderr or second.stderr:
+    if first.stderr.count or second.stderr.count:
         out += ["", "standard error (shown, not compared):"]
         out += side_by_side(first.stderr, second.stderr, names, width)
     out.append("")

@@ -13,9 +13,20 @@ reader thread per pipe does the noting; the program never waits for us.
 The two runs go side by side, in parallel, by default: the whole comparison
 then takes as long as the slower program rather than the sum, and the two
 time columns describe the same stretch of wall-clock time. Sleep-bound demos
-hardly compete for the CPU. A program that writes to a fixed file, or
-otherwise cannot share the machine with a twin, can be run one after the
-other instead (``--sequential``).
+hardly compete for the CPU. A program that writes files runs one after the
+other instead (``compare.py`` decides), so the twins never write the same
+file at once.
+
+What a run keeps is bounded, however much the program prints: each stream's
+lines go to a spool file (on disk once it is past a megabyte), and only the
+first ``HEAD_LINES`` and the last ``TAIL_LINES`` stay in memory, with their
+times, for the report. The comparison reads the spool back line by line.
+
+Lines are kept exactly as printed: the bytes are decoded as UTF-8 with
+``surrogateescape``, so two lines compare equal only if their bytes are
+equal, and an undecodable byte survives as itself. ``shown`` turns a line
+into something safe for a terminal, every control character and stray byte
+as an escape (``\\r``, ``\\x1b``, ``\\xff``).
 
 Read next: ``compare.py``, which decides whether two runs said the same.
 """
@@ -23,15 +34,22 @@ Read next: ``compare.py``, which decides whether two runs said the same.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
 from compat import BACKEND_ENV
+
+HEAD_LINES = 1000  # kept in memory (and shown) from the start of each stream
+TAIL_LINES = 100  # and from its end: where a program ended, or how it failed
+_SPOOL_IN_MEMORY = 1 << 20  # bytes; past this the spool is a temporary file
 
 
 @dataclass(frozen=True)
@@ -39,7 +57,112 @@ class Line:
     """One line a program printed, and when (seconds since it was started)."""
 
     time: float
-    text: str
+    text: str  # the bytes, decoded with surrogateescape; no line ending
+
+
+def decoded(raw: bytes) -> str:
+    """``raw`` as text that keeps every byte (see the module docstring)."""
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+_COLOUR = re.compile(r"(\x1b\[[0-9;]*m)")
+
+
+def shown(text: str, *, colours: bool = False) -> str:
+    """``text`` as it can be shown on a terminal: nothing in it acts on the terminal.
+
+    Control characters (tab, carriage return, escape...) and bytes that are
+    not UTF-8 appear as escapes, ``\\t``, ``\\r``, ``\\x1b``, ``\\xff``. With
+    ``colours``, colour codes stay what they are (the side-by-side table
+    shows a coloured demo in its colours); without, they are escaped too (a
+    verdict shows exactly what differs).
+    """
+    if text.isprintable():
+        return text
+    parts = _COLOUR.split(text) if colours else [text]
+    # With colours, split() puts the colour codes at the odd positions.
+    return "".join(part if colours and index % 2 else _escaped(part)
+                   for index, part in enumerate(parts))
+
+
+def _escaped(text: str) -> str:
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return repr(char)[1:-1]  # \t, \r, \x1b, \u200b...
+
+
+class Transcript:
+    """Every line one stream of a run printed; the first and last few in memory.
+
+    ``count`` lines in all; ``line(i)`` is the i-th (from 0) if it is kept
+    in memory, ``texts()`` reads them all back from the spool.
+    """
+
+    def __init__(self) -> None:
+        self.head: list[Line] = []
+        self.tail: deque[Line] = deque(maxlen=TAIL_LINES)
+        self.count = 0
+        self.ends_with_newline = True  # False: the last line had no line ending
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY)
+
+    @classmethod
+    def of(cls, texts: Iterable[str], *, every: float = 0.1) -> Transcript:
+        """A transcript of ``texts``, one line each, ``every`` seconds apart (for tests)."""
+        transcript = cls()
+        for index, text in enumerate(texts):
+            transcript.add(text.encode("utf-8", errors="surrogateescape") + b"\n",
+                           index * every)
+        return transcript
+
+    def add(self, raw: bytes, arrived: float) -> None:
+        """Note one line as read from the pipe (with its line ending, unless it is the last)."""
+        self._spool.write(raw)
+        self.ends_with_newline = raw.endswith(b"\n")
+        line = Line(arrived, decoded(raw.removesuffix(b"\n")))
+        if len(self.head) < HEAD_LINES:
+            self.head.append(line)
+        else:
+            self.tail.append(line)
+        self.count += 1
+
+    def kept(self) -> list[Line]:
+        """The lines kept in memory, in order (all of them, for a short transcript)."""
+        return [*self.head, *self.tail]
+
+    def line(self, index: int) -> Line | None:
+        """The line at ``index`` (from 0), if it is kept in memory; otherwise None."""
+        if index < len(self.head):
+            return self.head[index]
+        first_in_tail = self.count - len(self.tail)
+        if first_in_tail <= index < self.count:
+            return self.tail[index - first_in_tail]
+        return None
+
+    def texts(self) -> Iterator[str]:
+        """Every line's text, in order, read back from the spool (once the run ended).
+
+        Each call reads from its own position, so two readings may be interleaved.
+        """
+        position, rest = 0, b""
+        while True:
+            self._spool.seek(position)
+            chunk = self._spool.read(1 << 16)
+            if not chunk:
+                break
+            position += len(chunk)
+            *whole, rest = (rest + chunk).split(b"\n")
+            for raw in whole:
+                yield decoded(raw)
+        if rest:
+            yield decoded(rest)  # the last line, printed without a line ending
+
+    def close(self) -> None:
+        """Let go of the spool."""
+        self._spool.close()
 
 
 @dataclass
@@ -48,20 +171,15 @@ class Run:
 
     backend: str
     command: list[str]
-    stdout: list[Line] = field(default_factory=list)
-    stderr: list[Line] = field(default_factory=list)
+    stdout: Transcript = field(default_factory=Transcript)
+    stderr: Transcript = field(default_factory=Transcript)
     status: int | None = None  # the exit status (negative: killed by that signal)
     duration: float = 0.0
 
-    @property
-    def texts(self) -> list[str]:
-        """The stdout lines, without their times."""
-        return [line.text for line in self.stdout]
-
-    @property
-    def stderr_texts(self) -> list[str]:
-        """The stderr lines, without their times."""
-        return [line.text for line in self.stderr]
+    def close(self) -> None:
+        """Let go of both transcripts' spools."""
+        self.stdout.close()
+        self.stderr.close()
 
 
 def backend_command(backend: str, python_target: Sequence[str], args: Sequence[str],
@@ -105,12 +223,10 @@ class _Recording:
         for reader in self.readers:
             reader.start()
 
-    def _note_lines(self, pipe: IO[bytes], into: list[Line]) -> None:
+    def _note_lines(self, pipe: IO[bytes], into: Transcript) -> None:
         with pipe:
             for raw in iter(pipe.readline, b""):
-                arrived = time.monotonic() - self.started
-                text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                into.append(Line(arrived, text))
+                into.add(raw, time.monotonic() - self.started)
 
     def wait(self, deadline: float | None) -> None:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -156,20 +272,33 @@ def run_programs(runs: Sequence[Run], *, parallel: bool = True,
 
 def run_both(python_target: Sequence[str], args: Sequence[str], *, parallel: bool = True,
              timeout: float | None = None, miniloop_options: Sequence[str] = ()) -> tuple[Run, Run]:
-    """Run the program on asyncio and on miniloop; return (asyncio run, miniloop run)."""
+    """Run the program on asyncio and on miniloop; return (asyncio run, miniloop run).
+
+    RunsStopped if the timeout or Ctrl-C stopped them: it holds what they printed until then.
+    """
     on_asyncio = Run("asyncio", backend_command("asyncio", python_target, args))
     on_miniloop = Run("miniloop", backend_command("miniloop", python_target, args,
                                                   miniloop_options))
     try:
         run_programs([on_asyncio, on_miniloop], parallel=parallel, timeout=timeout)
     except subprocess.TimeoutExpired as expired:
-        raise RunsStopped(on_asyncio, on_miniloop) from expired
+        raise RunsStopped(BY_TIMEOUT, on_asyncio, on_miniloop) from expired
+    except KeyboardInterrupt as interrupt:
+        raise RunsStopped(BY_CTRL_C, on_asyncio, on_miniloop) from interrupt
     return on_asyncio, on_miniloop
 
 
-class RunsStopped(Exception):
-    """The timeout stopped the runs; ``runs`` hold what they printed until then."""
+BY_TIMEOUT = "the timeout"
+BY_CTRL_C = "Ctrl-C"
 
-    def __init__(self, *runs: Run) -> None:
-        super().__init__("the runs were stopped by the timeout")
+
+class RunsStopped(Exception):
+    """The runs were stopped before they ended; ``runs`` hold what they printed until then.
+
+    ``why`` is BY_TIMEOUT or BY_CTRL_C.
+    """
+
+    def __init__(self, why: str, *runs: Run) -> None:
+        super().__init__(f"the runs were stopped by {why}")
+        self.why = why
         self.runs = runs

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +18,15 @@ import compat
 import miniloop
 from compat.compare import (
     MASK,
+    MEASURED_SHOWN,
     Declarations,
     Masker,
     compare_runs,
     read_declarations,
 )
-from compat.runs import Line, Run
+from compat.report import side_by_side
+from compat.runs import HEAD_LINES, TAIL_LINES, Run, Transcript, decoded, shown
+from tests.children import hear_ctrl_c
 
 TIMEOUT = 60
 
@@ -165,8 +170,7 @@ def test_declarations_are_read_from_the_source_without_running_it(tmp_path: Path
 
 
 def a_run(backend: str, *lines: str, status: int = 0, stderr: tuple[str, ...] = ()) -> Run:
-    return Run(backend, ["python"], [Line(0.1 * i, text) for i, text in enumerate(lines)],
-               [Line(0.0, text) for text in stderr], status)
+    return Run(backend, ["python"], Transcript.of(lines), Transcript.of(stderr), status)
 
 
 def test_same_lines_in_order_with_measurements_shown() -> None:
@@ -335,16 +339,55 @@ def test_usage_errors_are_one_line_and_status_2(
     assert line.startswith("compat: error: ") and names in line
 
 
+STARTS_THEN_HANGS = """\
+    import compat, pathlib, time
+    print("start", flush=True)
+    pathlib.Path(f"printed-{compat.backend()}").touch()
+    time.sleep(600)
+"""
+
+
 def test_the_timeout_stops_both_runs(tmp_path: Path) -> None:
-    write(tmp_path, "slow.py", "import time; print('start', flush=True); time.sleep(30)")
+    write(tmp_path, "slow.py", STARTS_THEN_HANGS)
     done = subprocess.run(
         [sys.executable, "-m", "compat", "--timeout", "0.5", "slow.py"], cwd=tmp_path,
         capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 1
     assert "took longer than 0.5 s and were stopped" in done.stderr
-    # What each printed before it was stopped is shown: often where it hangs.
-    assert done.stdout.count("start") == 2
     assert "asyncio: stopped after" in done.stdout and "miniloop: stopped after" in done.stdout
+    # A run that got as far as printing (how far each got depends on the
+    # machine) has its line in the report.
+    printed = len(list(tmp_path.glob("printed-*")))
+    assert done.stdout.count("start") >= printed
+
+
+def test_ctrl_c_shows_what_both_runs_printed_until_then(tmp_path: Path) -> None:
+    write(tmp_path, "slow.py", STARTS_THEN_HANGS)
+    env = dict(os.environ)
+    env.pop(compat.BACKEND_ENV, None)
+    runner = subprocess.Popen([sys.executable, "-m", "compat", "slow.py"], cwd=tmp_path,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=hear_ctrl_c)
+    try:
+        wait_for_files(tmp_path, "printed-asyncio", "printed-miniloop")
+        runner.send_signal(signal.SIGINT)
+        out, err = runner.communicate(timeout=TIMEOUT)
+    finally:
+        runner.kill()
+    assert runner.returncode == -signal.SIGINT  # ended as python ends on Ctrl-C
+    assert err.splitlines()[-1] == (
+        "compat: interrupted (Ctrl-C); above is what the runs printed until then")
+    [row] = [line for line in out.splitlines() if "start" in line]
+    assert row.count("start") == 2
+    assert "asyncio: stopped after" in out and "miniloop: stopped after" in out
+
+
+def wait_for_files(folder: Path, *names: str) -> None:
+    """Until every one of ``names`` exists in ``folder`` (a run got that far)."""
+    deadline = time.monotonic() + TIMEOUT
+    while not all((folder / name).exists() for name in names):
+        assert time.monotonic() < deadline, f"never appeared: {names}"
+        time.sleep(0.02)
 
 
 def test_help_lists_the_demos() -> None:
@@ -353,3 +396,159 @@ def test_help_lists_the_demos() -> None:
     assert done.returncode == 0
     assert done.stdout.startswith("usage: python -m compat [OPTIONS] TARGET [ARGS...]")
     assert "--sequential" in done.stdout and "countasync" in done.stdout
+
+
+# --- what a run keeps, and how lines are shown -----------------------------------------
+
+
+def test_a_long_transcript_keeps_its_first_and_last_lines_and_counts_the_rest() -> None:
+    transcript = Transcript.of(f"line {i}" for i in range(HEAD_LINES + TAIL_LINES + 5000))
+    assert transcript.count == HEAD_LINES + TAIL_LINES + 5000
+    assert len(transcript.kept()) == HEAD_LINES + TAIL_LINES
+    assert transcript.line(HEAD_LINES) is None  # not in memory...
+    assert list(transcript.texts())[HEAD_LINES] == f"line {HEAD_LINES}"  # ...but not lost
+    last = transcript.line(transcript.count - 1)
+    assert last is not None and last.text == f"line {transcript.count - 1}"
+
+
+def test_a_long_table_shows_its_ends_and_says_how_many_rows_were_cut() -> None:
+    total = HEAD_LINES + TAIL_LINES + 5000
+    rows = side_by_side(Transcript.of(f"a{i}" for i in range(total)),
+                        Transcript.of(f"b{i}" for i in range(total - 10)),
+                        ("asyncio", "miniloop"), width=120)
+    assert len(rows) == 1 + HEAD_LINES + 1 + TAIL_LINES  # heading, head, the cut, tail
+    [cut] = [row for row in rows if "rows cut" in row]
+    assert cut.split() == [
+        "…", "5,000", "rows", "cut,", "lines", f"{HEAD_LINES + 1:,}", "to",
+        f"{HEAD_LINES + 5000:,}", "(asyncio", "printed", f"{total:,}", "lines,",
+        "miniloop", f"{total - 10:,})"]
+    assert f"a{total - 1}" in rows[-1] and f"b{total - 11}" in rows[-11]
+
+
+def test_a_long_output_is_compared_in_full_with_the_measurements_capped() -> None:
+    lines = [f"step {i} took 0.{i:03d} s" for i in range(3 * HEAD_LINES)]
+    same = compare_runs(a_run("asyncio", *lines), a_run("miniloop", *lines))
+    assert same.explanation == [f"same output: {len(lines)} lines, in the same order"]
+    assert len(same.measured) == MEASURED_SHOWN + 1
+    assert same.measured[-1] == (
+        f"... and {len(lines) - MEASURED_SHOWN} more lines with measurements")
+    late = [*lines[:-2], "something else", lines[-1]]
+    different = compare_runs(a_run("asyncio", *lines), a_run("miniloop", *late))
+    assert different.explanation[0] == (
+        f"different output: the first difference is at line {len(lines) - 1}")
+    assert different.explanation[2] == "  miniloop  something else"
+
+
+def test_lines_are_compared_byte_for_byte() -> None:
+    undecodable = decoded(b"caf\xe9")  # Latin-1, not UTF-8: once, it read "caf\ufffd"
+    verdict = compare_runs(a_run("asyncio", undecodable),
+                           a_run("miniloop", decoded(b"caf\xe8")))
+    assert verdict.explanation == [
+        "different output: the first difference is at line 1",
+        "  asyncio   caf\\xe9",
+        "  miniloop  caf\\xe8",
+    ]
+
+
+def test_a_missing_line_ending_at_the_very_end_is_a_difference() -> None:
+    ended, unended = a_run("asyncio"), a_run("miniloop")
+    ended.stdout.add(b"last\n", 0.0)
+    unended.stdout.add(b"last", 0.0)
+    verdict = compare_runs(ended, unended)
+    assert verdict.explanation == [
+        "different output: line 1 ends without a line ending on miniloop"]
+
+
+@pytest.mark.parametrize(("text", "on_screen"), [
+    ("plain text, même accentuée", "plain text, même accentuée"),
+    ("tab\there", "tab\\there"),
+    ("over\rwritten", "over\\rwritten"),
+    ("clear \x1b[2J screen", "clear \\x1b[2J screen"),
+    ("bell \x07 and null \x00", "bell \\x07 and null \\x00"),
+    (decoded(b"byte \xff"), "byte \\xff"),
+    ("zero\u200bwidth", "zero\\u200bwidth"),
+])
+def test_control_characters_and_stray_bytes_are_shown_as_escapes(
+    text: str, on_screen: str,
+) -> None:
+    assert shown(text) == on_screen
+    assert shown(text, colours=True) == on_screen
+
+
+def test_colour_codes_stay_colours_in_the_table_and_show_in_a_verdict() -> None:
+    blue = "\x1b[36mblue\x1b[0m"
+    assert shown(blue, colours=True) == blue
+    assert shown(blue) == "\\x1b[36mblue\\x1b[0m"
+    assert shown(blue + "\r", colours=True) == blue + "\\r"
+
+
+def test_the_table_never_passes_a_control_character_to_the_terminal(tmp_path: Path) -> None:
+    write(tmp_path, "odd.py", """\
+        import sys
+        sys.stdout.buffer.write(b"clear \\x1b[2J, return \\r, byte \\xff, \\x1b[36mblue\\x1b[0m\\n")
+    """)
+    done = compat_cli("odd.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [row] = [line for line in done.stdout.splitlines() if "clear" in line and "|" in line]
+    assert row.count("clear \\x1b[2J, return \\r, byte \\xff, \x1b[36mblue\x1b[0m") == 2
+    assert "\x1b[2J" not in done.stdout
+
+
+# --- programs that write files -------------------------------------------------------
+
+
+@pytest.mark.parametrize("writes", [
+    "open('out.txt', 'w')",
+    "open('out.txt', mode='a')",
+    "aiofiles.open(path, 'a')",
+    "Path('out.txt').open('w')",
+    "Path('out.txt').write_text('')",
+    "path.write_bytes(b'')",
+])
+def test_a_program_that_writes_files_runs_one_side_after_the_other(
+    writes: str, tmp_path: Path,
+) -> None:
+    source = tmp_path / "prog.py"
+    source.write_text(f"import sys\n\ndef save():\n    {writes}\n")
+    assert read_declarations(source).runs_one_after_the_other == (
+        "the program writes files (prog.py, line 4)")
+
+
+@pytest.mark.parametrize("reads", [
+    "open('in.txt')", "open('in.txt', 'rb')", "open('wax.txt')", "webbrowser.open(url)",
+])
+def test_a_program_that_only_reads_files_runs_both_sides_at_once(
+    reads: str, tmp_path: Path,
+) -> None:
+    source = tmp_path / "prog.py"
+    source.write_text(f"{reads}\n")
+    assert read_declarations(source).runs_one_after_the_other is None
+
+
+def test_a_program_can_declare_that_its_runs_must_not_overlap(tmp_path: Path) -> None:
+    source = tmp_path / "prog.py"
+    source.write_text("COMPAT_RUNS = 'sequential'\n")
+    assert read_declarations(source).runs_one_after_the_other == (
+        "the program declares COMPAT_RUNS = 'sequential'")
+    source.write_text("COMPAT_RUNS = 'sometimes'\n")
+    with pytest.raises(ValueError, match="COMPAT_RUNS"):
+        read_declarations(source)
+
+
+def test_the_two_runs_of_a_file_writing_program_never_overlap(tmp_path: Path) -> None:
+    # Each run holds output.lock (created only if absent) while it runs: had
+    # the two overlapped, one of them would have failed to create it.
+    write(tmp_path, "writer.py", """\
+        import os
+        lock = os.open("output.lock", os.O_CREAT | os.O_EXCL)
+        with open("output.txt", "a") as output:
+            output.write("a run\\n")
+        print("written")
+        os.close(lock)
+        os.remove("output.lock")
+    """)
+    done = compat_cli("writer.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[2] == (
+        "asyncio ran first, then miniloop: the program writes files (writer.py, line 3)")
+    assert (tmp_path / "output.txt").read_text() == "a run\na run\n"

@@ -539,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_target(target, args, settings)
 
 
-def _end_as_interrupted() -> None:
+def end_as_interrupted() -> None:
     """End the way python ends after an uncaught KeyboardInterrupt: killed by SIGINT.
 
     The parent then sees the signal (a shell prints 130, subprocess gives -2),
@@ -554,5 +554,5 @@ def _end_as_interrupted() -> None:
 if __name__ == "__main__":
     status = main()
     if interrupted.is_set():
-        _end_as_interrupted()
+        end_as_interrupted()
     sys.exit(status)
