@@ -1,24 +1,27 @@
 """miniloop: asyncio, rebuilt from scratch, small enough to read.
 
-Reading order (the README says more):
+Reading order (the README says more): the plain core first,
 
-    loop.py        a queue of callbacks, a heap of timers, a selector
-    futures.py     a value that is not there yet
-    tasks.py       how a coroutine is driven
-    primitives.py  sleep and gather
-    runners.py     run: a loop's whole life
-    clock.py       real and virtual time
-    events.py      which loop and which task are running
+    core/loop.py        a queue of callbacks, a heap of timers, a selector
+    core/futures.py     a value that is not there yet
+    core/tasks.py       how a coroutine is driven
+    core/primitives.py  sleep and gather
+    core/runners.py     run: a loop's whole life
+    core/clock.py       real and virtual time
+    core/events.py      which loop and which task are running
+    core/observer.py    the moments tools can watch
 
-then the toolkit (timeouts, waiting, task groups, sync, queues), threads,
-the IO wing (``io/``), the asyncio bridge and the tools (trace, CLI).
+then ``contract/`` (what asyncio programs can observe), ``toolkit/``
+(timeouts, waiting, task groups, sync, queues, threads), ``io/``,
+``assembly.py`` (the loop you get), ``fast/`` (the speed-ups) and
+``tools/`` (trace, step mode, deadlock report).
 """
 
 from __future__ import annotations
 
 import sys
 
-from miniloop.assembly import EventLoopPolicy, Loop, use_miniloop
+from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
 from miniloop.core.clock import RealClock, VirtualClock, virtual_time
 from miniloop.core.events import (
     CancelledError,
@@ -29,11 +32,12 @@ from miniloop.core.events import (
     get_running_loop,
     new_event_loop,
 )
-from miniloop.core.futures import Future, isfuture
+from miniloop.contract.objects import Future, Task
+from miniloop.contract.runners import Runner, run
+from miniloop.core.futures import isfuture
 from miniloop.core.loop import CoreLoop, Handle, TimerHandle
 from miniloop.core.primitives import coroutine, create_task, gather, sleep
-from miniloop.core.runners import Runner, run
-from miniloop.core.tasks import Task, ensure_future, iscoroutine
+from miniloop.core.tasks import ensure_future, iscoroutine
 from miniloop.io import processes as subprocess
 from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
 from miniloop.io.protocols import (
@@ -89,7 +93,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "CancelledError", "CoreLoop",
-    "EventLoopPolicy", "Future", "Handle", "InvalidStateError", "Loop", "RealClock",
+    "EventLoopPolicy", "FastLoop", "Future", "Handle", "InvalidStateError", "Loop", "RealClock",
     "Runner", "Task", "TaskGroup", "Timeout", "TimeoutError", "TimerHandle",
     "VirtualClock", "all_tasks", "as_completed", "coroutine", "create_task",
     "current_task", "ensure_future", "gather", "get_running_loop", "iscoroutine",
@@ -103,7 +107,7 @@ __all__ += [
 ]
 if sys.version_info >= (3, 12):
     from miniloop.contract.eager import create_eager_task_factory
-    from miniloop.core.tasks import eager_task_factory
+    from miniloop.contract.eager import eager_task_factory
 
     __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):

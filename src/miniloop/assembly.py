@@ -1,30 +1,35 @@
-"""The bridge: miniloop's loop, as asyncio and its libraries expect it.
+"""The assembly: the layers, put together into the loop you get.
 
-Everything below this module is miniloop's own: the core loop, futures,
-tasks, the toolkit, threads and IO. What asyncio needs in addition, for
-``asyncio.sleep``, ``asyncio.gather`` or aiohttp to run on a miniloop loop,
-is small:
+    core/       CoreLoop: the turn, the ready queue, the timer heap
+    contract/   ContractLoop: what asyncio programs can observe of a loop
+    toolkit/    ExecutorMixin: a thread pool, run_in_executor
+    io/         IOMixin: sockets, transports, servers, pipes, subprocesses
+    asyncio     AbstractEventLoop: pure interface, so isinstance checks pass
 
-* the loop must *be* an ``asyncio.AbstractEventLoop``: that class is pure
-  interface (every method raises NotImplementedError), so inheriting it
-  costs nothing and makes ``isinstance`` checks in asyncio pass;
-* the running loop and the current task must be registered where asyncio
-  looks for them (``events.py`` does that);
-* futures must speak the duck-typed future protocol (``futures.py``);
-* ``asyncio.run()``/``asyncio.new_event_loop()`` must produce our loop when
-  a program is run under miniloop: that is the *event loop policy* below.
+``Loop`` is those, stacked in that order: the plain loop, exactly the
+code a learner reads. ``FastLoop`` is the same loop with the speed-ups of
+``fast/`` on top. Like ``pathlib.Path``, which gives you a ``PosixPath``,
+``Loop()`` gives you a ``FastLoop`` unless you ask for the plain one:
+``Loop(plain=True)``, or ``MINILOOP_PLAIN=1`` in the environment (every
+loop of the process is then plain; ``python -m miniloop --plain`` sets it).
 
-Read next: ``__main__.py``, the command line that puts the policy in place.
+asyncio itself needs one more thing to run programs on our loop:
+``asyncio.run()`` and ``asyncio.new_event_loop()`` must make one. That is
+the *event loop policy* below (the command line installs it).
+
+Read next: ``fast/``, the speed-ups, then ``__main__.py``, the command line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING, Any
 
+from miniloop.contract.loop import ContractLoop
 from miniloop.core import events
 from miniloop.core.clock import Clock
-from miniloop.core.loop import CoreLoop
+from miniloop.fast.loop import FastLoopMixin
 from miniloop.io import IOMixin
 from miniloop.toolkit.threads import ExecutorMixin
 
@@ -37,16 +42,31 @@ else:
     _AsyncioLoopInterface = asyncio.AbstractEventLoop
 
 
-class Loop(IOMixin, ExecutorMixin, CoreLoop, _AsyncioLoopInterface):
-    """miniloop's event loop: the core loop plus threads and IO, asyncio-compatible.
+def plain_requested() -> bool:
+    """True when MINILOOP_PLAIN asks for plain loops (any value but '', '0')."""
+    return os.environ.get("MINILOOP_PLAIN", "") not in ("", "0")
+
+
+class Loop(IOMixin, ExecutorMixin, ContractLoop, _AsyncioLoopInterface):
+    """miniloop's event loop, asyncio-compatible: ``FastLoop`` unless plain is asked for.
 
     Use it directly (``loop = miniloop.Loop(); loop.run_until_complete(...)``),
     through ``miniloop.run(main())``, or from asyncio:
     ``asyncio.Runner(loop_factory=miniloop.Loop)``.
     """
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __new__(cls, *, clock: Clock | None = None, plain: bool | None = None) -> Any:
+        if cls is Loop and not (plain_requested() if plain is None else plain):
+            cls = FastLoop
+        return super().__new__(cls)
+
+    def __init__(self, *, clock: Clock | None = None, plain: bool | None = None) -> None:
         super().__init__(clock=clock)
+
+    @property
+    def plain(self) -> bool:
+        """True for a plain loop: only the code of core/, contract/, toolkit/ and io/ runs."""
+        return not isinstance(self, FastLoop)
 
     def close(self) -> None:
         """Close the loop: drop callbacks and timers, stop the thread pool."""
@@ -56,6 +76,10 @@ class Loop(IOMixin, ExecutorMixin, CoreLoop, _AsyncioLoopInterface):
             return
         super().close()
         self._shutdown_executor_now()
+
+
+class FastLoop(FastLoopMixin, Loop):
+    """``Loop`` with the speed-ups of ``fast/``: the same behaviour, fewer instructions."""
 
 
 events.set_default_loop_factory(Loop)

@@ -30,17 +30,23 @@ from miniloop.core.events import CancelledError
 class AsyncGeneratorsMixin:
     """Tracking and closing async generators (mixed into ``CoreLoop``)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, **options: Any) -> None:
         self._asyncgens: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asyncgens_shutdown_called = False
+        super().__init__(**options)
 
-    def _install_asyncgen_hooks(self) -> Any:
-        """Become the loop Python asks about async generators; return the old hooks."""
+    def run_forever(self) -> None:
+        """Run turns until stop(), as the loop Python asks about async generators."""
+        loop: Any = self
+        loop._check_closed()
+        loop._check_running()
         old_hooks = sys.get_asyncgen_hooks()
         sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                finalizer=self._asyncgen_finalizer_hook)
-        return old_hooks
+        try:
+            super().run_forever()  # type: ignore[misc]
+        finally:
+            sys.set_asyncgen_hooks(*old_hooks)
 
     def _asyncgen_firstiter_hook(self, agen: Any) -> None:
         if self._asyncgens_shutdown_called:

@@ -14,7 +14,9 @@ normal run skips:
 * coroutines record where they were created, so a coroutine that is never
   awaited says where it came from.
 
-The normal path pays one ``if self._debug`` for all of this.
+Slow entries are timed by an observer (``core/observer.py``) that debug
+mode puts on the loop; the normal path pays one ``if self._debug`` for
+the checks.
 
 Read next: ``asyncgens.py``, or back to ``loop.py``.
 """
@@ -29,6 +31,8 @@ from typing import Any
 
 from miniloop.contract.reporting import logger
 from miniloop.contract.reprs import DEBUG_STACK_DEPTH
+from miniloop.contract.watching import unwatch, watch
+from miniloop.core.observer import Observer
 
 
 def debug_mode_requested() -> bool:
@@ -38,18 +42,23 @@ def debug_mode_requested() -> bool:
 
 
 class DebugModeMixin:
-    """The debug-mode half of a miniloop loop (mixed into ``CoreLoop``)."""
+    """The debug-mode half of a miniloop loop (mixed in above ``CoreLoop``)."""
 
-    # Set by CoreLoop; declared here for the methods below.
-    _debug: bool
     _thread_id: int | None
     _ready: Any
     time: Any
-    _current_handle: Any
+    _current_handle: Any = None  # the entry running now (debug mode)
 
     slow_callback_duration = 0.1
     _coroutine_origin_tracking = False
     _saved_origin_depth = 0
+
+    def __init__(self, **options: Any) -> None:
+        self._debug = False
+        self._slow_callback_watch = SlowCallbackWatch(self)
+        super().__init__(**options)
+        if debug_mode_requested():
+            self.set_debug(True)
 
     def get_debug(self) -> bool:
         """True in debug mode."""
@@ -57,10 +66,44 @@ class DebugModeMixin:
 
     def set_debug(self, enabled: bool) -> None:
         """Turn debug mode on or off."""
-        self._debug = enabled
         loop: Any = self
+        if bool(enabled) != self._debug:
+            (watch if enabled else unwatch)(loop, self._slow_callback_watch)
+        self._debug = bool(enabled)
         if loop.is_running():
             loop.call_soon_threadsafe(self._set_coroutine_origin_tracking, enabled)
+
+    def call_soon(self, callback: Any, *args: Any, context: Any = None) -> Any:
+        """Run ``callback(*args)`` on the next turn (checked first, in debug mode)."""
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_soon")
+        return super().call_soon(callback, *args, context=context)  # type: ignore[misc]
+
+    def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        """Run ``callback(*args)`` at loop time ``when`` (checked first, in debug mode)."""
+        if self._debug and when is not None:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        return super().call_at(when, callback, *args, context=context)  # type: ignore[misc]
+
+    def run_forever(self) -> None:
+        """Run turns until stop(); in debug mode, coroutines remember where they began."""
+        loop: Any = self
+        loop._check_closed()
+        loop._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        try:
+            super().run_forever()  # type: ignore[misc]
+        finally:
+            self._set_coroutine_origin_tracking(False)
+
+    def close(self) -> None:
+        """Close the loop (logged in debug mode)."""
+        loop: Any = self
+        if self._debug and not loop.is_running() and not loop.is_closed():
+            logger.debug("Close %r", self)
+        super().close()  # type: ignore[misc]
 
     def _set_coroutine_origin_tracking(self, enabled: bool) -> None:
         if bool(enabled) == self._coroutine_origin_tracking:
@@ -84,16 +127,22 @@ class DebugModeMixin:
         if not callable(callback):
             raise TypeError(f"a callable object was expected by {method}(), got {callback!r}")
 
-    def _run_ready_debug(self, count: int) -> None:
-        """Run ``count`` ready entries, timing each one."""
-        for _ in range(count):
-            entry = self._ready.popleft()
-            self._current_handle = entry
-            try:
-                started = self.time()
-                entry._run()
-                took = self.time() - started
-                if took >= self.slow_callback_duration:
-                    logger.warning("Executing %s took %.3f seconds", entry, took)
-            finally:
-                self._current_handle = None
+
+class SlowCallbackWatch(Observer):
+    """Debug mode's watch on the ready queue: who runs now, and for how long."""
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self.started = 0.0
+
+    def running(self, entry: Any) -> None:
+        """Remember the entry (error reports show where it was made) and the time."""
+        self.loop._current_handle = entry
+        self.started = self.loop.time()
+
+    def ran(self, entry: Any) -> None:
+        """Log the entry if it held the loop for too long."""
+        self.loop._current_handle = None
+        took = self.loop.time() - self.started
+        if took >= self.loop.slow_callback_duration:
+            logger.warning("Executing %s took %.3f seconds", entry, took)

@@ -19,10 +19,11 @@ Read next: ``primitives.py``.
 
 from __future__ import annotations
 
-import sys
+import asyncio.tasks as _aio_tasks
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from miniloop.contract import versions
 from miniloop.core import events
 
 TaskFactory = Callable[..., Any]
@@ -30,20 +31,21 @@ TaskFactory = Callable[..., Any]
 
 def start_eagerly(task: Any) -> None:
     """Run ``task``'s first step now, inside its creator's step."""
-    if sys.version_info < (3, 12):
+    if not versions.EAGER_TASKS:
         raise RuntimeError("eager tasks need Python 3.12 or later")
     loop = task._loop
-    # Set the creator aside; the task's own step then enters and leaves as
-    # any step does, so during it the task is the current task.
-    previous = events.swap_current_task(loop, None)
+    # asyncio contract (3.12+): set the creator aside; the task's own step
+    # then enters and leaves as any step does, so during it the task is the
+    # current task, and asyncio.all_tasks() finds it among the eager ones.
+    previous = _aio_tasks._swap_current_task(loop, None)
     try:
-        events.register_eager_task(task)
+        _aio_tasks._register_eager_task(task)
         try:
-            task._run()
+            task._step()
         finally:
-            events.unregister_eager_task(task)
+            _aio_tasks._unregister_eager_task(task)
     finally:
-        events.swap_current_task(loop, previous)
+        _aio_tasks._swap_current_task(loop, previous)
         if task.done():
             task._coro = None  # as asyncio: a task finished at birth lets go of it
         else:
@@ -60,3 +62,11 @@ def create_eager_task_factory(custom_task_constructor: Callable[..., Any]) -> Ta
             coro, loop=loop, name=name, context=context, eager_start=True)
 
     return factory
+
+
+if versions.EAGER_TASKS:
+
+    def eager_task_factory(loop: Any, coro: Coroutine[Any, Any, Any], *, name: object = None,
+                           context: Any = None) -> Any:
+        """A task factory whose tasks start at once (see the top of this module)."""
+        return loop.task_class(coro, loop=loop, name=name, context=context, eager_start=True)

@@ -41,9 +41,14 @@ def extract_stack(frame: Any) -> traceback.StackSummary:
     return stack
 
 
-def caller_outside(frame: Any, module_name: str) -> Any:
-    """The first frame, from ``frame`` outwards, that is not in ``module_name``."""
-    while frame is not None and frame.f_globals.get("__name__") == module_name:
+# The modules whose frames make handles on a caller's behalf.
+_LOOP_MACHINERY = ("miniloop.core.loop", "miniloop.contract.", "miniloop.fast.")
+
+
+def first_frame_outside_loop() -> Any:
+    """The frame of the code that asked for a handle (call_soon, call_later...)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_LOOP_MACHINERY):
         frame = frame.f_back
     return frame
 
@@ -115,7 +120,8 @@ def future_repr_info(future: Any) -> list[str]:
             info.append(f"exception={future._exception!r}")
         else:
             info.append(f"result={reprlib.repr(future._result)}")
-    callbacks = future._waiters_and_callbacks()
+    callbacks = future._waiters_and_callbacks() if hasattr(
+        future, "_waiters_and_callbacks") else future._callbacks
     if callbacks:
         info.append(_describe_callbacks(callbacks))
     _add_origin(info, future._source_traceback)
@@ -143,8 +149,10 @@ def _describe_callbacks(callbacks: list[tuple[Any, Any]]) -> str:
 
 
 def _callback_name(callback: Any, context: Any) -> str:
-    if context is None:  # a miniloop task parked on the future
-        return f"{type(callback).__name__}.task_wakeup()"
+    task = getattr(callback, "__self__", None) if getattr(
+        callback, "__name__", None) == "_wakeup" else None
+    if context is None or task is not None:  # a miniloop task parked on the future
+        return f"{type(task or callback).__name__}.task_wakeup()"
     return describe_callback(callback, ())
 
 

@@ -12,7 +12,7 @@ socket pair. Another thread that wants the loop's attention
 (``call_soon_threadsafe``) writes a byte to the other end, and the sleeping
 selector wakes up at once instead of at its next timer.
 
-Read next: ``loop.py``, which calls these.
+Read next: ``loop.py``, the contract's loop, which these make up.
 """
 
 from __future__ import annotations
@@ -26,35 +26,47 @@ Events = list[tuple[selectors.SelectorKey, int]]
 
 
 class SelectorMixin:
-    """File-descriptor watching for ``CoreLoop`` (which owns ``_selector``)."""
+    """File-descriptor watching and the self-pipe, for a loop built on ``CoreLoop``."""
 
     _selector: selectors.BaseSelector
     _ready: Any
     _ssock: socket.socket
     _csock: socket.socket  # None once closed
+    observer: Any
+    handle_class: Any
+
+    def __init__(self, **options: Any) -> None:
+        # The self-pipe exists before the core announces the loop to the
+        # tools (new_loop_watchers), so that they can recognise it.
+        self._ssock, self._csock = socket.socketpair()
+        self._ssock.setblocking(False)
+        self._csock.setblocking(False)
+        super().__init__(**options)
+        reader = self.handle_class(self._read_from_self, (), self, None)
+        self._add_io_handle(self._ssock.fileno(), selectors.EVENT_READ, reader)
 
     def _add_io_handle(self, fileobj: Any, event: int, handle: Any) -> None:
         """Watch ``fileobj`` for ``event`` and run ``handle`` when it happens."""
-        try:
-            key = self._selector.get_key(fileobj)
-        except KeyError:
-            data = (handle, None) if event == selectors.EVENT_READ else (None, handle)
-            self._selector.register(fileobj, event, data)
-            return
-        reader, writer = key.data
+        key = self._selector.get_map().get(fileobj)
+        reader, writer = (None, None) if key is None else key.data
+        old = reader if event == selectors.EVENT_READ else writer
         if event == selectors.EVENT_READ:
-            old, reader = reader, handle
+            reader = handle
         else:
-            old, writer = writer, handle
-        self._selector.modify(fileobj, key.events | event, (reader, writer))
+            writer = handle
+        if key is None:
+            self._selector.register(fileobj, event, (reader, writer))
+        else:
+            self._selector.modify(fileobj, key.events | event, (reader, writer))
         if old is not None:
             old.cancel()
+        if self.observer:
+            self.observer.io_watched(fileobj, event, handle)
 
     def _remove_io_handle(self, fileobj: Any, event: int) -> bool:
         """Stop watching ``fileobj`` for ``event``; True if it was watched."""
-        try:
-            key = self._selector.get_key(fileobj)
-        except KeyError:
+        key = self._selector.get_map().get(fileobj)
+        if key is None:
             return False
         reader, writer = key.data
         old = reader if event == selectors.EVENT_READ else writer
@@ -62,39 +74,38 @@ class SelectorMixin:
             reader = None
         else:
             writer = None
-        mask = key.events & ~event
-        if mask:
-            self._selector.modify(fileobj, mask, (reader, writer))
+        if key.events & ~event:
+            self._selector.modify(fileobj, key.events & ~event, (reader, writer))
         else:
             self._selector.unregister(fileobj)
         if old is None:
             return False
         old.cancel()
+        if self.observer:
+            self.observer.io_unwatched(fileobj, event)
         return True
 
-    def _process_io_events(self, io_events: Events) -> None:
-        """Put the handle of every ready descriptor on the ready queue."""
-        for key, mask in io_events:
-            reader, writer = key.data
-            if mask & selectors.EVENT_READ and reader is not None:
-                if reader._cancelled:
-                    self._remove_io_handle(key.fileobj, selectors.EVENT_READ)
-                else:
-                    self._ready.append(reader)
-            if mask & selectors.EVENT_WRITE and writer is not None:
-                if writer._cancelled:
-                    self._remove_io_handle(key.fileobj, selectors.EVENT_WRITE)
-                else:
-                    self._ready.append(writer)
+    def call_soon_threadsafe(self, callback: Any, *args: Any, context: Any = None) -> Any:
+        """Like call_soon, but safe to call from another thread: wakes the loop."""
+        loop: Any = self
+        loop._check_closed()
+        if loop._debug:
+            loop._check_callback(callback, "call_soon_threadsafe")
+        handle = self.handle_class(callback, args, self, context)
+        self._ready.append(handle)  # deque.append is atomic
+        if self.observer:
+            self.observer.scheduled(handle)
+        self._write_to_self()
+        return handle
+
+    def close(self) -> None:
+        """Close the self-pipe too."""
+        loop: Any = self
+        if not loop.is_running() and not loop.is_closed():
+            self._close_self_pipe()
+        super().close()  # type: ignore[misc]
 
     # --- the self-pipe ------------------------------------------------------------
-
-    def _make_self_pipe(self, reader: Any) -> None:
-        """Open the self-pipe; ``reader`` is the handle that drains it."""
-        self._ssock, self._csock = socket.socketpair()
-        self._ssock.setblocking(False)
-        self._csock.setblocking(False)
-        self._add_io_handle(self._ssock.fileno(), selectors.EVENT_READ, reader)
 
     def _read_from_self(self) -> None:
         while True:

@@ -20,8 +20,8 @@ program (or a test) said ``with virtual_time(): ...``, which makes every
 loop built inside run on a clock of its own that jumps.
 
 Read next: ``loop.py``, the loop that asks these questions, if you came
-here first; after the core, the toolkit (``timeouts.py``, ``waiting.py``,
-``taskgroups.py``) or the tour in ``docs/``.
+here first; after the core, ``contract/`` (what asyncio programs can
+observe), the toolkit (``toolkit/``) or the tour in ``docs/``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import math
 import selectors
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 Events = list[tuple[selectors.SelectorKey, int]]
 
@@ -64,6 +64,10 @@ class Clock(Protocol):
         """Called once by the loop that will use this clock."""
         ...
 
+    def arming_order(self) -> int:
+        """A number for the timer being armed: equal deadlines come due in its order."""
+        ...
+
     @property
     def resolution(self) -> float:
         """Two readings closer than this may look equal."""
@@ -86,6 +90,10 @@ class RealClock:
 
     def attach(self, loop: object) -> None:
         """A real clock needs nothing from its loop."""
+
+    def arming_order(self) -> int:
+        """0 for every timer: equal deadlines keep the heap's order, as in asyncio."""
+        return 0
 
     @property
     def resolution(self) -> float:
@@ -110,10 +118,10 @@ class VirtualClock:
     little in between), so they come due in the order they were armed.
     Under virtual time the clock stands still between jumps, deadlines
     collide, and a heap alone would order equal deadlines as it pleases.
-    So this clock numbers the timers of its loop as they are armed, and
-    equal deadlines come due in that order: the same order as real time
-    would give. (``TimerHandle`` compares those numbers only between equal
-    deadlines; timers of a real clock carry none and compare as asyncio's.)
+    So this clock numbers the timers of its loop as they are armed
+    (``arming_order``), and equal deadlines come due in that order: the
+    same order as real time would give. (A real clock gives every timer 0,
+    and equal deadlines then keep the order of asyncio's heap.)
 
     Differences from real time worth knowing: a timer never fires late, so
     code that measures lateness sees none; and a program waiting for a
@@ -122,23 +130,26 @@ class VirtualClock:
     waited for normally).
     """
 
-    __slots__ = ("_loop", "_now")
+    __slots__ = ("_armed", "_loop", "_now")
 
     def __init__(self, start: float = 0.0) -> None:
         if not start >= 0:
             raise ValueError(f"a virtual clock starts at 0 or later, not {start!r}")
         self._now = float(start)
         self._loop: object = None
+        self._armed = itertools.count()
 
     def time(self) -> float:
         """The simulated time: moves only when the loop would have slept."""
         return self._now
 
     def attach(self, loop: object) -> None:
-        """Remember the loop (to ask whether other threads are busy for it),
-        and number the timers it arms, so that equal deadlines keep their order."""
+        """Remember the loop, to ask whether other threads are busy for it."""
         self._loop = loop
-        _number_timers_as_armed(loop)
+
+    def arming_order(self) -> int:
+        """The next number: equal deadlines come due in the order they were armed."""
+        return next(self._armed)
 
     @property
     def resolution(self) -> float:
@@ -188,27 +199,6 @@ class VirtualClock:
     def _outside_work_pending(self) -> bool:
         pending = getattr(self._loop, "_outside_work_pending", None)
         return bool(pending()) if callable(pending) else False
-
-
-def _number_timers_as_armed(loop: Any) -> None:
-    """Make ``loop.call_at`` give each new timer the next number (``_order``).
-
-    The number is set just after the timer is pushed on the heap. That is
-    in time: while being pushed, an unnumbered timer counts as later than
-    any equal-deadline timer already there, so it settles below them, which
-    is exactly where its number (the largest yet) puts it.
-    """
-    arm = loop.call_at
-    numbers = itertools.count()
-
-    def call_at(when: float, callback: Callable[..., object], *args: Any,
-                context: Any = None) -> Any:
-        timer = arm(when, callback, *args, context=context)
-        timer._order = next(numbers)
-        return timer
-
-    call_at.__doc__ = arm.__doc__
-    loop.call_at = call_at
 
 
 # --- which clock a new loop gets ---------------------------------------------------

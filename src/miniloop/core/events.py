@@ -21,9 +21,14 @@ from __future__ import annotations
 import asyncio
 import asyncio.events as _aio_events
 import asyncio.tasks as _aio_tasks
-import sys
 from collections.abc import Callable
 from typing import Any
+
+# These are asyncio's own classes, shared so that `except asyncio.CancelledError`
+# catches miniloop's cancellations and vice versa.
+CancelledError = asyncio.CancelledError
+InvalidStateError = asyncio.InvalidStateError
+TimeoutError = asyncio.TimeoutError
 
 # --- the running loop -------------------------------------------------------
 
@@ -46,12 +51,20 @@ def get_running_loop() -> Any:
     return loop
 
 
+def loop_for_new_future() -> Any:
+    """The loop a future belongs to when none is given: the running one."""
+    loop = _get_running_loop()
+    if loop is None:
+        # asyncio contract: outside a running loop, asyncio asks its policy.
+        loop = asyncio.get_event_loop()
+    return loop
+
+
 # --- making loops -----------------------------------------------------------
 
 # The loop class people get (miniloop.Loop) is assembled at the top of the
-# package, above the layers that need to make one (run, Runner). It
-# registers itself here, so that lower layers can make loops without
-# importing upwards.
+# package, above the core. It registers itself here, so that run() and
+# Runner can make one without importing upwards.
 _default_loop_factory: Any = None
 
 
@@ -64,7 +77,9 @@ def set_default_loop_factory(factory: Any) -> None:
 def new_event_loop(**options: Any) -> Any:
     """A new, not yet running, miniloop loop (``options`` go to its constructor)."""
     if _default_loop_factory is None:
-        raise RuntimeError("miniloop is not fully imported: no loop class is registered")
+        from miniloop.core.loop import CoreLoop  # the core alone: its own loop
+
+        return CoreLoop(**options)
     return _default_loop_factory(**options)
 
 
@@ -81,57 +96,13 @@ leave_task: Callable[[Any, Any], None] = _aio_tasks._leave_task
 # and asyncio.Runner's final clean-up read it.
 register_task: Callable[[Any], None] = _aio_tasks._register_task
 
-if sys.version_info >= (3, 12):
-    # asyncio contract (3.12+): an eagerly started task is the current task
-    # while it runs inside its creator's step; swapping saves the creator.
-    swap_current_task: Callable[[Any, Any], Any] = _aio_tasks._swap_current_task
-    register_eager_task: Callable[[Any], None] = _aio_tasks._register_eager_task
-    unregister_eager_task: Callable[[Any], None] = _aio_tasks._unregister_eager_task
-
-
-# asyncio contract: where asyncio keeps the current task of each loop, and its
-# registries of live tasks (WeakSets, plus a plain set of eager tasks).
-_current_tasks: dict[Any, Any] = vars(_aio_tasks)["_current_tasks"]
-if sys.version_info >= (3, 12):
-    _task_registries: tuple[Any, ...] = (
-        vars(_aio_tasks)["_scheduled_tasks"], vars(_aio_tasks)["_eager_tasks"])
-else:
-    _task_registries = (vars(_aio_tasks)["_all_tasks"],)
-
 
 def current_task(loop: Any = None) -> Any:
     """Return the task whose step is running on ``loop`` (default: this thread's)."""
-    if loop is None:
-        loop = get_running_loop()
-    return _current_tasks.get(loop)
+    return _aio_tasks.current_task(get_running_loop() if loop is None else loop)
 
 
 def all_tasks(loop: Any = None) -> set[Any]:
     """Return the set of not-yet-finished tasks of ``loop`` (default: running)."""
-    if loop is None:
-        loop = get_running_loop()
-    for attempt in range(1000):
-        try:
-            # Another thread may add a task while we copy: then copy again.
-            live = [task for registry in _task_registries for task in registry]
-            break
-        except RuntimeError:
-            if attempt == 999:
-                raise  # as asyncio: give up after a thousand tries
-    return {task for task in live if _loop_of(task) is loop and not task.done()}
-
-
-def _loop_of(task: Any) -> Any:
-    # Registered tasks need not be ours or asyncio's: anything with a
-    # get_loop() method, or a bare _loop attribute, counts (as in asyncio).
-    get_loop = getattr(task, "get_loop", None)
-    return get_loop() if get_loop is not None else task._loop
-
-
-# --- errors programs catch ----------------------------------------------------
-
-# These are asyncio's own classes, shared so that `except asyncio.CancelledError`
-# catches miniloop's cancellations and vice versa.
-CancelledError = asyncio.CancelledError
-InvalidStateError = asyncio.InvalidStateError
-TimeoutError = asyncio.TimeoutError
+    # asyncio contract: asyncio's registry holds our tasks too (register_task).
+    return _aio_tasks.all_tasks(get_running_loop() if loop is None else loop)

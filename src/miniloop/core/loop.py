@@ -1,6 +1,6 @@
 """The event loop: a queue of callbacks, a heap of timers, and a selector.
 
-That is all an event loop is. One *iteration* of it goes like this:
+That is all an event loop is. One *turn* of it goes like this:
 
     1. decide how long we may sleep: not at all if callbacks are ready,
        until the earliest timer if there is one, otherwise for ever;
@@ -8,19 +8,19 @@ That is all an event loop is. One *iteration* of it goes like this:
        that became ready puts its callback on the ready queue;
     3. move every timer whose time has come onto the ready queue;
     4. run the callbacks that are on the ready queue *now*. Callbacks they
-       add wait for the next iteration, so no one can starve the others.
+       add wait for the next turn, so no one can starve the others.
 
 ``run_forever`` repeats this until ``stop()``. Everything else in miniloop
 (tasks, sleep, gather, queues, sockets) is built from three calls:
-``call_soon`` (a callback next iteration), ``call_at`` (a callback at a time)
+``call_soon`` (a callback next turn), ``call_at`` (a callback at a time)
 and selector registrations (a callback when a descriptor is ready).
 
-Two kinds of objects sit on the ready queue. A ``Handle`` wraps a callback
-and its arguments. A ``Task`` is its own entry: the loop calls ``_run()`` on
-whatever it finds, and a task's ``_run`` is its next step.
+Each entry of the ready queue is a ``Handle``: a callback, its arguments,
+and the ``contextvars`` context to run it in.
 
-This is the core loop. It knows nothing of sockets or of asyncio's
-interfaces: ``miniloop.Loop`` adds those on top (see ``bridge.py``).
+This is the core loop. It knows nothing of sockets or of asyncio's finer
+print; ``miniloop.Loop`` adds those on top (``assembly.py`` shows how).
+Tools watch it through its ``observer`` (``observer.py``).
 
 Read next: ``futures.py``, then ``tasks.py``.
 """
@@ -29,22 +29,18 @@ from __future__ import annotations
 
 import contextvars
 import heapq
-import math
+import logging
 import selectors
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from miniloop.contract.asyncgens import AsyncGeneratorsMixin
-from miniloop.contract.debugging import DebugModeMixin, debug_mode_requested
-from miniloop.contract.reporting import ExceptionHandlerMixin, logger, report_callback_failure
-from miniloop.contract.reprs import caller_outside, describe_handle, extract_stack
-from miniloop.contract.selector import SelectorMixin
-from miniloop.core import events
 from miniloop.core.clock import POLL, Clock, new_clock
+from miniloop.core.events import _get_running_loop, _set_running_loop
 from miniloop.core.futures import Future, isfuture
+from miniloop.core.observer import Observer, new_loop_watchers
+from miniloop.core.primitives import GatheringFuture
 from miniloop.core.tasks import Task, ensure_future
 
 T = TypeVar("T")
@@ -53,23 +49,8 @@ Context = contextvars.Context
 
 # Sweep cancelled timers out of the heap once there are more than this many
 # timers and more than this fraction of them are cancelled (asyncio's rule).
-_SWEEP_MIN_TIMERS = 100
-_SWEEP_MIN_CANCELLED_FRACTION = 0.5
-
-# --- where the tools plug in (tools/: trace, step mode, deadlock report) -----------
-# The core loop knows nothing of those tools; they register here instead.
-
-# Each function in this list is shown every new loop, at the end of the core
-# loop's construction. The trace and step mode install instrumented methods
-# on the loops they watch; a loop no one watches runs the plain methods.
-new_loop_watchers: list[Callable[[Any], None]] = []
-
-# Called when the loop is about to sleep with nothing scheduled at all, to
-# ask "can anything still wake us?". asyncio would just sleep, possibly for
-# ever; miniloop installs tools/deadlock.py here, which reports a deadlock
-# and wakes the main task with an error. True means "I changed something:
-# start a new turn".
-deadlock_breaker: Callable[[Any], bool] | None = None
+SWEEP_MIN_TIMERS = 100
+SWEEP_MIN_CANCELLED_FRACTION = 0.5
 
 
 class Handle:
@@ -85,32 +66,19 @@ class Handle:
         self._loop = loop
         self._context = contextvars.copy_context() if context is None else context
         self._cancelled = False
-        self._source_traceback: Any = None
-        if loop._debug:
-            # "Created at" the first frame outside this module: the code
-            # that called call_soon, call_later... (or made the handle).
-            self._source_traceback = extract_stack(caller_outside(sys._getframe(1), __name__))
+        self._source_traceback: Any = None  # where it was made (debug mode)
 
     def cancel(self) -> None:
         """Do not run the callback after all."""
         if not self._cancelled:
             self._cancelled = True
-            if self._loop._debug:
-                self._repr = describe_handle(self)  # keep saying what it was
-            # Drop the references now: a cancelled handle may wait a long
-            # time in the timer heap before the loop throws it away.
-            self._callback = None  # type: ignore[assignment]
-            self._args = None  # type: ignore[assignment]
+            # Drop the references now: a cancelled timer may wait a long
+            # time in the heap before the loop throws it away.
+            self._callback = self._args = None  # type: ignore[assignment]
 
     def cancelled(self) -> bool:
         """True if cancel() was called."""
         return self._cancelled
-
-    if sys.version_info >= (3, 12):  # asyncio's handles gained it in 3.12
-
-        def get_context(self) -> Context:
-            """The context the callback will run in."""
-            return self._context
 
     def _run(self) -> None:
         if self._cancelled:
@@ -120,18 +88,21 @@ class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:  # a callback has no caller: report it
-            report_callback_failure(self, exc)
+            context = {"message": f"Exception in callback {self._describe()}",
+                       "exception": exc, "handle": self}
+            if self._source_traceback:
+                context["source_traceback"] = self._source_traceback
+            self._loop.call_exception_handler(context)
         # A traceback made below may link back to this frame: it must not
         # reach the callback (say, a task) through us, or that is a cycle.
         del self
 
+    def _describe(self) -> str:
+        name = getattr(self._callback, "__qualname__", None) or repr(self._callback)
+        return f"{name}({', '.join(map(repr, self._args))})"
+
     def __repr__(self) -> str:
-        return getattr(self, "_repr", None) or describe_handle(self)
-
-
-def _arming_order(timer: TimerHandle) -> float:
-    # Unnumbered timers (a real clock's) all compare equal: "neither is earlier".
-    return getattr(timer, "_order", math.inf)
+        return f"<{type(self).__name__} {self._describe()}>"
 
 
 class TimerHandle(Handle):
@@ -140,9 +111,10 @@ class TimerHandle(Handle):
     __slots__ = ("_order", "_scheduled", "_when")
 
     def __init__(self, when: float, callback: Callback, args: tuple[Any, ...], loop: Any,
-                 context: Context | None = None) -> None:
+                 context: Context | None = None, order: int = 0) -> None:
         super().__init__(callback, args, loop, context)
         self._when = when
+        self._order = order  # breaks ties between equal deadlines (see clock.py)
         self._scheduled = False  # True while it sits in its loop's timer heap
 
     def when(self) -> float:
@@ -151,91 +123,53 @@ class TimerHandle(Handle):
 
     def cancel(self) -> None:
         """Do not run the callback; the heap forgets it lazily."""
-        if not self._cancelled:
-            if self._scheduled:
-                self._loop._timer_handle_cancelled(self)
-            super().cancel()
+        if not self._cancelled and self._scheduled:
+            self._loop._timer_handle_cancelled(self)
+        super().cancel()
 
-    # Timers compare by due time only, as asyncio's do. The heap stores
-    # (when, handle) pairs, so these only decide between equal times, and
-    # they say "neither is earlier": the heap then orders equal deadlines
-    # exactly as asyncio's heap of TimerHandles does. The one exception is
-    # a virtual clock's loop, whose timers carry the order they were armed
-    # in (``_order``, see clock.VirtualClock): equal deadlines keep it.
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, TimerHandle):
-            return NotImplemented
-        if self._when != other._when:
-            return self._when < other._when
-        return _arming_order(self) < _arming_order(other)
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, TimerHandle):
-            return NotImplemented
-        return not other.__lt__(self)
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, TimerHandle):
-            return NotImplemented
-        return other.__lt__(self)
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, TimerHandle):
-            return NotImplemented
-        return not self.__lt__(other)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TimerHandle):
-            return NotImplemented
-        return (self._when, self._callback, self._args, self._cancelled) == (
-            other._when, other._callback, other._args, other._cancelled)
-
-    def __hash__(self) -> int:
-        return hash(self._when)
+    def __lt__(self, other: TimerHandle) -> bool:
+        # The heap's only question: which is due first?
+        return (self._when, self._order) < (other._when, other._order)
 
 
-class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGeneratorsMixin):
-    """The teaching core of miniloop's event loop (no sockets, no asyncio glue).
+class CoreLoop:
+    """The teaching core of miniloop's event loop (no sockets, no asyncio glue)."""
 
-    Mixins add what is not the core idea: the selector's bookkeeping and
-    the self-pipe (``selector.py``), the exception handler
-    (``reporting.py``), debug mode (``debugging.py``) and the hooks that let
-    the loop close abandoned async generators (``asyncgens.py``).
-    """
-
-    # A miniloop Task may put itself straight on this loop's ready queue.
-    _runs_miniloop_tasks = True
+    # The classes this loop makes its objects from. miniloop.Loop names
+    # richer ones (asyncio's exact reprs and checks) and faster ones.
+    handle_class: type[Handle] = Handle
+    timer_class: type[TimerHandle] = TimerHandle
+    future_class: type[Future[Any]] = Future
+    task_class: type[Task[Any]] = Task
+    gathering_future_class: type[GatheringFuture] = GatheringFuture
 
     def __init__(self, *, clock: Clock | None = None) -> None:
-        super().__init__()
         self._clock: Clock = new_clock() if clock is None else clock
         self._clock.attach(self)
-        self.time: Callable[[], float] = self._clock.time
-        self._clock_resolution = self._clock.resolution
-        self._ready: deque[Any] = deque()  # Handles and Tasks, each with _run()
-        self._timers: list[tuple[float, TimerHandle]] = []  # a heap by due time
+        self._ready: deque[Handle] = deque()
+        self._timers: list[TimerHandle] = []  # a heap: the earliest is _timers[0]
         self._cancelled_timers = 0
         self._selector = selectors.DefaultSelector()
         self._stopping = False
         self._closed = False
         self._thread_id: int | None = None
-        self._debug = debug_mode_requested()
-        self._task_factory: Callable[..., Any] | None = None
-        self._make_self_pipe(Handle(self._read_from_self, (), self, None))
+        self.observer: Observer | None = None  # tools watch the loop through it
         for watcher in new_loop_watchers:
             watcher(self)
+
+    def time(self) -> float:
+        """The loop's clock: seconds, never going back."""
+        return self._clock.time()
 
     # --- scheduling callbacks -----------------------------------------------------------
 
     def call_soon(self, callback: Callback, *args: Any, context: Context | None = None) -> Handle:
-        """Run ``callback(*args)`` on the next iteration of the loop."""
-        if self._closed:
-            raise RuntimeError("Event loop is closed")
-        if self._debug:
-            self._check_thread()
-            self._check_callback(callback, "call_soon")
-        handle = Handle(callback, args, self, context)
+        """Run ``callback(*args)`` on the next turn of the loop."""
+        self._check_closed()
+        handle = self.handle_class(callback, args, self, context)
         self._ready.append(handle)
+        if self.observer:
+            self.observer.scheduled(handle)
         return handle
 
     def call_later(self, delay: float, callback: Callback, *args: Any,
@@ -251,92 +185,90 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
         if when is None:
             raise TypeError("when cannot be None")
         self._check_closed()
-        if self._debug:
-            self._check_thread()
-            self._check_callback(callback, "call_at")
-        timer = TimerHandle(when, callback, args, self, context)
+        timer = self.timer_class(when, callback, args, self, context, self._clock.arming_order())
         timer._scheduled = True
-        heapq.heappush(self._timers, (when, timer))
+        heapq.heappush(self._timers, timer)
+        if self.observer:
+            self.observer.timer_armed(timer)
         return timer
 
-    def call_soon_threadsafe(self, callback: Callback, *args: Any,
-                             context: Context | None = None) -> Handle:
-        """Like call_soon, but safe to call from another thread: wakes the loop."""
-        self._check_closed()
-        if self._debug:
-            self._check_callback(callback, "call_soon_threadsafe")
-        handle = Handle(callback, args, self, context)
-        self._ready.append(handle)  # deque.append is atomic
-        self._write_to_self()
-        return handle
-
     def _timer_handle_cancelled(self, timer: TimerHandle) -> None:
-        if timer._scheduled:
-            self._cancelled_timers += 1
+        self._cancelled_timers += 1
+        if self.observer:
+            self.observer.timer_cancelled(timer)
 
-    # --- one iteration ----------------------------------------------------------------
+    # --- one turn -----------------------------------------------------------------------
 
     def _run_once(self) -> None:
         """One turn of the loop: wait, collect what is due, run what is ready."""
-        self._forget_cancelled_timers()  # may replace self._timers: read it after
-        timers = self._timers
-        ready = self._ready
-
-        if ready or self._stopping:
+        observer = self.observer
+        if observer:
+            observer.turn_started()
+        self._forget_cancelled_timers()
+        if self._ready or self._stopping:
             deadline: float | None = POLL  # work is waiting: just look, don't sleep
-        elif timers:
-            deadline = timers[0][0]
+        elif self._timers:
+            deadline = self._timers[0].when()
         else:
             deadline = None  # nothing scheduled: only IO can wake us
-            if deadlock_breaker is not None and deadlock_breaker(self):
-                return
-        io_events = self._clock.wait(self._selector, deadline)
-        if io_events:
-            self._process_io_events(io_events)
+        if observer and deadline != POLL and observer.about_to_sleep(deadline):
+            return
+        self._process_io_events(self._clock.wait(self._selector, deadline))
 
-        end_time = self.time() + self._clock_resolution
-        while timers and timers[0][0] < end_time:
-            timer = heapq.heappop(timers)[1]
+        end_time = self.time() + self._clock.resolution
+        while self._timers and self._timers[0].when() < end_time:
+            timer = heapq.heappop(self._timers)
             timer._scheduled = False
-            ready.append(timer)
+            self._ready.append(timer)
 
         # Run only what is ready now; what they schedule waits a turn.
-        if self._debug:
-            self._run_ready_debug(len(ready))
-            return
-        next_entry = ready.popleft
-        for _ in range(len(ready)):
-            next_entry()._run()
+        for _ in range(len(self._ready)):
+            entry = self._ready.popleft()
+            if observer:
+                observer.running(entry)
+            entry._run()
+            if observer:
+                observer.ran(entry)
+            del entry  # no reference to it from this frame (see Handle._run)
 
     def _forget_cancelled_timers(self) -> None:
         timers = self._timers
-        count = len(timers)
-        if (count > _SWEEP_MIN_TIMERS
-                and self._cancelled_timers / count > _SWEEP_MIN_CANCELLED_FRACTION):
-            live = []
-            for entry in timers:
-                if entry[1]._cancelled:
-                    entry[1]._scheduled = False
-                else:
-                    live.append(entry)
-            heapq.heapify(live)
-            self._timers = live
+        if (len(timers) > SWEEP_MIN_TIMERS
+                and self._cancelled_timers / len(timers) > SWEEP_MIN_CANCELLED_FRACTION):
+            for timer in timers:
+                timer._scheduled = not timer._cancelled
+            self._timers = [timer for timer in timers if not timer._cancelled]
+            heapq.heapify(self._timers)
             self._cancelled_timers = 0
-        else:
-            while timers and timers[0][1]._cancelled:
-                self._cancelled_timers -= 1
-                heapq.heappop(timers)[1]._scheduled = False
+        while self._timers and self._timers[0]._cancelled:
+            self._cancelled_timers -= 1
+            heapq.heappop(self._timers)._scheduled = False
+
+    # --- file descriptors that became ready ------------------------------------------
+    # contract/selector.py registers each watched descriptor with a
+    # (reader, writer) pair of handles; these are the ones that run now.
+
+    def _process_io_events(self, io_events: list[tuple[selectors.SelectorKey, int]]) -> None:
+        """Put the handle of every ready descriptor on the ready queue."""
+        for key, mask in io_events:
+            for event, handle in zip((selectors.EVENT_READ, selectors.EVENT_WRITE), key.data):
+                if not mask & event or handle is None:
+                    continue
+                if handle._cancelled:
+                    self._remove_io_handle(key.fileobj, event)
+                else:
+                    self._ready.append(handle)
+                    if self.observer:
+                        self.observer.io_ready(key.fd, event, handle)
 
     # --- running and stopping ---------------------------------------------------------------
 
     def run_forever(self) -> None:
-        """Run iterations until stop() is called."""
+        """Run turns until stop() is called."""
         self._check_closed()
         self._check_running()
-        self._set_coroutine_origin_tracking(self._debug)
         self._thread_id = threading.get_ident()
-        old_asyncgen_hooks = self._install_asyncgen_hooks()
-        events._set_running_loop(self)
+        _set_running_loop(self)
         try:
             while True:
                 self._run_once()
@@ -345,9 +277,7 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
         finally:
             self._stopping = False
             self._thread_id = None
-            events._set_running_loop(None)
-            self._set_coroutine_origin_tracking(False)
-            sys.set_asyncgen_hooks(*old_asyncgen_hooks)
+            _set_running_loop(None)
 
     def run_until_complete(self, future: Any) -> Any:
         """Run until ``future`` (a future, task or coroutine) is done; return its result."""
@@ -359,7 +289,7 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
             # We made this task and we will read its outcome: don't warn
             # that it was destroyed pending if the loop stops early.
             future._log_destroy_pending = False
-        future.add_done_callback(_stop_loop_of)
+        future.add_done_callback(_run_until_complete_cb)
         try:
             self.run_forever()
         except BaseException:
@@ -367,13 +297,13 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
                 future.exception()  # the error propagates: it is not lost
             raise
         finally:
-            future.remove_done_callback(_stop_loop_of)
+            future.remove_done_callback(_run_until_complete_cb)
         if not future.done():
             raise RuntimeError("Event loop stopped before Future completed.")
         return future.result()
 
     def stop(self) -> None:
-        """Stop after the current iteration (or the next one, if not running)."""
+        """Stop after the current turn (or the next one, if not running)."""
         self._stopping = True
 
     def is_running(self) -> bool:
@@ -390,13 +320,10 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
             raise RuntimeError("Cannot close a running event loop")
         if self._closed:
             return
-        if self._debug:
-            logger.debug("Close %r", self)
         self._closed = True
         self._ready.clear()
         self._timers.clear()
         self._cancelled_timers = 0
-        self._close_self_pipe()
         self._selector.close()
 
     def _check_closed(self) -> None:
@@ -406,47 +333,30 @@ class CoreLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGenera
     def _check_running(self) -> None:
         if self.is_running():
             raise RuntimeError("This event loop is already running")
-        if events._get_running_loop() is not None:
+        if _get_running_loop() is not None:
             raise RuntimeError("Cannot run the event loop while another loop is running")
 
-    # --- futures and tasks ------------------------------------------------------------------
+    # --- futures, tasks, errors ---------------------------------------------------------
 
     def create_future(self) -> Future[Any]:
         """A new pending Future on this loop."""
-        return Future(loop=self)
+        return self.future_class(loop=self)
 
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None,
-                    context: Context | None = None) -> Any:
-        """Wrap ``coro`` in a Task (or in what the task factory makes) and schedule it."""
-        if self._closed:
-            raise RuntimeError("Event loop is closed")
-        factory = self._task_factory
-        if factory is None:
-            task = Task(coro, loop=self, name=name, context=context)
-            if task._source_traceback:
-                del task._source_traceback[-1]  # "created at" our caller
-            return task
-        task = factory(self, coro) if context is None else factory(self, coro, context=context)
-        if name is not None or sys.version_info[:3] == (3, 13, 0):
-            task.set_name(name)  # 3.13.0 renames even to None: asyncio did
+                    context: Context | None = None) -> Task[T]:
+        """Wrap ``coro`` in a Task and schedule its first step."""
+        self._check_closed()
+        task = self.task_class(coro, loop=self, name=name, context=context)
+        if self.observer:
+            self.observer.task_created(task)
         return task
 
-    def set_task_factory(self, factory: Callable[..., Any] | None) -> None:
-        """Make create_task call ``factory(loop, coro[, context=])``; None for Task."""
-        if factory is not None and not callable(factory):
-            raise TypeError("task factory must be a callable or None")
-        self._task_factory = factory
-
-    def get_task_factory(self) -> Callable[..., Any] | None:
-        """The task factory, or None."""
-        return self._task_factory
-
-    def __repr__(self) -> str:
-        return (f"<{type(self).__name__} running={self.is_running()} "
-                f"closed={self.is_closed()} debug={self.get_debug()}>")
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        """Report an error that nobody will ever await: log it."""
+        logging.getLogger("asyncio").error(context["message"], exc_info=context.get("exception"))
 
 
-def _stop_loop_of(future: Any) -> None:
+def _run_until_complete_cb(future: Any) -> None:
     # run_until_complete's done callback. If the future failed with
     # SystemExit or KeyboardInterrupt, run_forever is unwinding already.
     if not future.cancelled():
@@ -454,4 +364,3 @@ def _stop_loop_of(future: Any) -> None:
         if isinstance(exc, (SystemExit, KeyboardInterrupt)):
             return
     future.get_loop().stop()
-

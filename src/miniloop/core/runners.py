@@ -4,62 +4,48 @@
 "run the loop until main() returns":
 
     1. make a new loop;
-    2. wrap main() in a task and run the loop until that task is done
-       (Ctrl-C cancels the task, and ends in KeyboardInterrupt);
+    2. wrap main() in a task and run the loop until that task is done;
     3. cancel every task still left, and let them finish their clean-up;
-    4. close async generators left half-way, stop the thread pool;
+    4. close async generators left half-way, stop the thread pool
+       (the full loop has both; ``contract/runners.py`` adds this step);
     5. close the loop.
 
 Steps 3 and 4 are why a program can end while tasks are still sleeping
 and yet nothing leaks. ``Runner`` is the same, split into a context manager
-so that several coroutines can run on one loop.
+so that several coroutines can run on one loop. (Ctrl-C, which cancels
+the main task, is in ``contract/runners.py`` too.)
 
 Read next: ``clock.py``, the last file of the core (real time, and virtual
-time); then ``timeouts.py``, ``waiting.py`` and ``taskgroups.py`` for the
-rest of the toolkit, or ``bridge.py`` for how asyncio itself is made to run
-on miniloop's loop.
+time); then the rest of the toolkit (``toolkit/``), or ``assembly.py`` for
+how the layers make the loop you get.
 """
 
 from __future__ import annotations
 
 import contextvars
-import enum
-import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from miniloop.contract.interrupts import CancelOnInterrupt
 from miniloop.core import events
-from miniloop.core.events import CancelledError
 from miniloop.core.primitives import gather
 from miniloop.core.tasks import iscoroutine
 
 T = TypeVar("T")
 
-# How long Runner.close gives the default thread pool to finish (3.12+).
-THREAD_JOIN_TIMEOUT = 300.0
 
-
-class _State(enum.Enum):
-    CREATED = "created"
-    INITIALIZED = "initialized"
-    CLOSED = "closed"
-
-
-class Runner(CancelOnInterrupt):
+class Runner:
     """Run coroutines on one loop, then clean up everything, like asyncio.Runner."""
 
     def __init__(self, *, debug: bool | None = None,
                  loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> None:
         if loop_factory is not None and clock is not None:
             raise ValueError("give Runner a loop_factory or a clock, not both")
-        self._state = _State.CREATED
+        self._state = "created"  # then "initialized", then "closed"
         self._debug = debug
         self._loop_factory = loop_factory
         self._clock = clock
         self._loop: Any = None
         self._context: contextvars.Context | None = None
-        self._set_event_loop = False
 
     def __enter__(self) -> Runner:
         self._lazy_init()
@@ -81,66 +67,45 @@ class Runner(CancelOnInterrupt):
             raise RuntimeError("Runner.run() cannot be called from a running event loop")
         self._lazy_init()
         task = self._loop.create_task(coro, context=self._context if context is None else context)
-        sigint_handler = self._install_sigint_handler(task)  # Ctrl-C: see interrupts.py
-        try:
-            return self._loop.run_until_complete(task)  # type: ignore[no-any-return]
-        except CancelledError:
-            if self._interrupted(task):
-                raise KeyboardInterrupt()  # chained to the cancellation, as asyncio
-            raise
-        finally:
-            self._restore_sigint_handler(sigint_handler)
+        return self._run_main_task(task)
+
+    def _run_main_task(self, task: Any) -> Any:
+        return self._loop.run_until_complete(task)
 
     def close(self) -> None:
         """Cancel leftover tasks, close async generators and the thread pool, close the loop."""
-        if self._state is not _State.INITIALIZED:
+        if self._state != "initialized":
             return
-        loop = self._loop
         try:
-            _cancel_all_tasks(loop)
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            if sys.version_info >= (3, 12):
-                loop.run_until_complete(loop.shutdown_default_executor(THREAD_JOIN_TIMEOUT))
-            else:
-                loop.run_until_complete(loop.shutdown_default_executor())
+            self._clean_up(self._loop)
         finally:
-            if self._set_event_loop:
-                _set_asyncio_event_loop(None)
-            loop.close()
+            self._loop.close()
             self._loop = None
-            self._state = _State.CLOSED
+            self._state = "closed"
+
+    def _clean_up(self, loop: Any) -> None:
+        # The core loop has no thread pool and no async-generator hooks to
+        # shut down; contract/runners.py adds those steps for the full loop.
+        cancel_all_tasks(loop)
 
     def _lazy_init(self) -> None:
-        if self._state is _State.CLOSED:
+        if self._state == "closed":
             raise RuntimeError("Runner is closed")
-        if self._state is _State.INITIALIZED:
+        if self._state == "initialized":
             return
         if self._loop_factory is not None:
             self._loop = self._loop_factory()
         else:
-            options = {} if self._clock is None else {"clock": self._clock}
-            self._loop = events.new_event_loop(**options)
-            # Like asyncio.run: while it runs, the new loop is also the
-            # thread's "current" loop for code that asks get_event_loop().
-            self._set_event_loop = _set_asyncio_event_loop(self._loop)
+            self._loop = events.new_event_loop(**({} if self._clock is None
+                                                  else {"clock": self._clock}))
         if self._debug is not None:
             self._loop.set_debug(self._debug)
         self._context = contextvars.copy_context()
-        self._state = _State.INITIALIZED
-
-def _set_asyncio_event_loop(loop: Any) -> bool:
-    # asyncio contract: asyncio's policy holds the thread's current loop;
-    # it accepts only AbstractEventLoop instances (miniloop.Loop is one).
-    import asyncio
-
-    try:
-        asyncio.set_event_loop(loop)
-    except (TypeError, AssertionError):
-        return False
-    return True
+        self._state = "initialized"
 
 
-def _cancel_all_tasks(loop: Any) -> None:
+def cancel_all_tasks(loop: Any) -> None:
+    """Cancel every task left on ``loop``, wait for them, report their failures."""
     leftovers = events.all_tasks(loop)
     if not leftovers:
         return
@@ -148,9 +113,7 @@ def _cancel_all_tasks(loop: Any) -> None:
         task.cancel()
     loop.run_until_complete(gather(*leftovers, return_exceptions=True))
     for task in leftovers:
-        if task.cancelled():
-            continue
-        if task.exception() is not None:
+        if not task.cancelled() and task.exception() is not None:
             loop.call_exception_handler({
                 "message": "unhandled exception during asyncio.run() shutdown",
                 "exception": task.exception(),
@@ -159,9 +122,10 @@ def _cancel_all_tasks(loop: Any) -> None:
 
 
 def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None,
-        loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> T:
+        loop_factory: Callable[[], Any] | None = None, clock: Any = None,
+        runner_class: type[Runner] = Runner) -> T:
     """Run ``main`` on a new loop, clean up, close the loop; return main's result."""
     if events._get_running_loop() is not None:
         raise RuntimeError("asyncio.run() cannot be called from a running event loop")
-    with Runner(debug=debug, loop_factory=loop_factory, clock=clock) as runner:
+    with runner_class(debug=debug, loop_factory=loop_factory, clock=clock) as runner:
         return runner.run(main)

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 from miniloop.core.loop import Handle
 
 if TYPE_CHECKING:
-    from miniloop.core.loop import CoreLoop
+    from miniloop.contract.loop import ContractLoop
     from miniloop.toolkit.threads import ExecutorMixin
 
-    class LoopHost(ExecutorMixin, CoreLoop):
+    class LoopHost(ExecutorMixin, ContractLoop):
         """What an IO mixin can rely on: the core loop and its thread pool."""
 
 else:
@@ -91,7 +91,7 @@ class ReadinessMixin(LoopHost):
                args: tuple[Any, ...] = ()) -> Handle:
         """Register ``callback(*args)`` for ``event`` on ``fd``; return its Handle."""
         self._check_closed()
-        handle = Handle(callback, args, self, None)
+        handle = self.handle_class(callback, args, self, None)
         self._add_io_handle(fd, event, handle)
         return handle
 

@@ -66,7 +66,7 @@ class SignalsMixin(SubprocessMixin):
             signal.set_wakeup_fd(self._csock.fileno())
         except (ValueError, OSError) as exc:
             raise RuntimeError(str(exc))
-        self._signal_handlers[sig] = Handle(callback, args, self, None)
+        self._signal_handlers[sig] = self.handle_class(callback, args, self, None)
         try:
             signal.signal(sig, _ignore_signal)
             signal.siginterrupt(sig, False)  # restart system calls instead of EINTR

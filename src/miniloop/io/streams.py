@@ -46,7 +46,7 @@ from typing import Any
 
 from miniloop.contract.reporting import logger
 from miniloop.core.events import get_running_loop
-from miniloop.core.futures import _loop_for_new_future
+from miniloop.core.events import loop_for_new_future
 from miniloop.core.primitives import sleep
 from miniloop.core.tasks import iscoroutine
 
@@ -112,7 +112,7 @@ class FlowControlMixin(asyncio.Protocol):
     """
 
     def __init__(self, loop: Any = None) -> None:
-        self._loop = _loop_for_new_future() if loop is None else loop
+        self._loop = loop_for_new_future() if loop is None else loop
         self._paused = False
         self._drain_waiters: collections.deque[Any] = collections.deque()
         self._connection_lost = False
@@ -416,7 +416,7 @@ class StreamReader:
         if limit <= 0:
             raise ValueError("Limit cannot be <= 0")
         self._limit = limit
-        self._loop = _loop_for_new_future() if loop is None else loop
+        self._loop = loop_for_new_future() if loop is None else loop
         self._buffer = bytearray()
         self._eof = False
         self._waiter: Any = None  # the future a read*() is parked on

@@ -31,12 +31,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from miniloop.core import events
-from miniloop.core.futures import (
-    _loop_for_new_future,
-    _set_result_unless_cancelled,
-    get_loop,
-    isfuture,
-)
+from miniloop.core.events import loop_for_new_future
+from miniloop.core.futures import get_loop, isfuture, set_result_unless_cancelled
 from miniloop.core.tasks import ensure_future, iscoroutine
 
 T = TypeVar("T")
@@ -104,7 +100,7 @@ class ExecutorMixin:
         joiner.start()
         deadline = None
         if timeout is not None and sys.version_info >= (3, 13):
-            deadline = loop.call_later(timeout, _set_result_unless_cancelled, done, _TIMED_OUT)
+            deadline = loop.call_later(timeout, set_result_unless_cancelled, done, _TIMED_OUT)
         try:
             timed_out = await done is _TIMED_OUT
         finally:
@@ -166,7 +162,7 @@ def wrap_future(future: Any, *, loop: Any = None) -> Any:
     assert isinstance(future, concurrent.futures.Future), (  # asyncio's check, and error
         f"concurrent.futures.Future is expected, got {future!r}")
     if loop is None:
-        loop = _loop_for_new_future()
+        loop = loop_for_new_future()
     mirror = loop.create_future()
     chain_future(future, mirror)
     return mirror

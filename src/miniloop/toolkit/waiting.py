@@ -36,7 +36,8 @@ from collections.abc import Coroutine, Generator, Iterable
 from typing import Any
 
 from miniloop.core.events import TimeoutError, get_running_loop
-from miniloop.core.futures import _loop_for_new_future, isfuture
+from miniloop.core.events import loop_for_new_future
+from miniloop.core.futures import isfuture
 from miniloop.core.tasks import ensure_future
 
 # The same strings as concurrent.futures' constants, so either may be passed.
@@ -184,7 +185,7 @@ class _CompletionOrder:
     def __init__(self, aws: Iterable[Any], timeout: float | None) -> None:
         self._arrivals = _Arrivals()
         self._timer: Any = None
-        loop = _loop_for_new_future()
+        loop = loop_for_new_future()
         # The same awaitable given twice runs once. asyncio collects them in
         # a set, so coroutines start in an order set by memory addresses;
         # we keep the caller's order (a dict is an ordered set), which is

@@ -1,0 +1,221 @@
+"""The core's objects, as asyncio programs see them.
+
+The core's Future, Task and Handle do the work. A program also *looks* at
+them: it prints them, asks a task for its stack, relies on the reprs
+asyncio writes in its logs, on debug mode remembering where each object
+was made, on ``asyncio.Future[int]``. This module adds exactly that, as a
+mixin per class, and builds the classes ``miniloop.Loop`` makes:
+
+    Future, Task, GatheringFuture, Handle, TimerHandle
+
+Each is "the core class, plus what asyncio programs can observe". Python
+versions that differ from the core's (which follows the newest asyncio)
+are named in ``versions.py`` and handled here.
+
+Read next: ``loop.py`` (this layer's loop), or ``eager.py``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+from types import FrameType, GenericAlias
+from typing import Any, TextIO, TypeVar
+
+from miniloop.contract import eager, reprs, stacks, versions
+from miniloop.core import futures, loop, primitives, tasks
+
+T = TypeVar("T")
+
+
+class _Observable:
+    """What futures and tasks add: exact reprs, origins, asyncio's flags."""
+
+    __slots__ = ()
+    _loop: Any
+    _log_tb: bool
+    _source_traceback: Any
+
+    def _remember_origin(self, frame: FrameType) -> None:
+        # Debug mode: "created at" the code that made the future.
+        if versions.in_debug_mode(self._loop):
+            self._source_traceback = reprs.extract_stack(frame)
+
+    def _repr_info(self) -> list[str]:
+        return reprs.future_repr_info(self)
+
+    def __repr__(self) -> str:
+        return reprs.describe_future(self)
+
+    # asyncio contract: asyncio's helpers write ``fut._log_traceback = False``
+    # to say "this exception has been taken care of"; we keep it in _log_tb.
+    @property
+    def _log_traceback(self) -> bool:
+        return self._log_tb
+
+    @_log_traceback.setter
+    def _log_traceback(self, value: bool) -> None:
+        if value:
+            raise ValueError("_log_traceback can only be set to False")
+        self._log_tb = False
+
+    def _refuse_stop_iteration(self, exception: BaseException) -> BaseException:
+        return versions.refuse_stop_iteration(exception)
+
+    # ``Future[int]`` is a plain generic alias, as asyncio's is.
+    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
+
+
+class Future(_Observable, futures.Future[T]):
+    """A result that will be available later; awaitable, asyncio-compatible."""
+
+    __slots__ = ()
+
+    def __init__(self, *, loop: Any = None) -> None:
+        super().__init__(loop=loop)
+        self._remember_origin(sys._getframe(1))
+
+
+class GatheringFuture(_Observable, primitives.GatheringFuture):
+    """gather's outer future: cancelling it cancels the children instead."""
+
+    __slots__ = ()
+    counts_done_at_once = versions.GATHER_COUNTS_DONE_CHILDREN_AT_ONCE
+
+    def __init__(self, children: list[Any], *, loop: Any) -> None:
+        super().__init__(children, loop=loop)
+        self._remember_origin(sys._getframe(1))
+
+
+class Task(tasks.Task[T], Future[T]):
+    """A coroutine wrapped in a Future, stepped by the loop."""
+
+    __slots__ = ("_eager_start",)
+
+    def __init__(self, coro: Any, *, loop: Any = None, name: object = None,
+                 context: contextvars.Context | None = None, eager_start: bool = False) -> None:
+        self._log_destroy_pending = False  # until the task is really alive
+        self._eager_start = eager_start
+        loop = futures.loop_for_new_future() if loop is None else loop
+        if not getattr(loop, "_runs_miniloop_tasks", False):
+            raise TypeError(f"a miniloop Task needs a miniloop loop, got {loop!r}")
+        if not versions.is_coroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        super().__init__(coro, loop=loop, name=name, context=context)
+
+    def _start(self) -> None:
+        if self._source_traceback:
+            # Made in Future.__init__: drop the Task.__init__ frames (ours and the core's).
+            del self._source_traceback[-2:]
+        if self._eager_start and self._loop.is_running():
+            eager.start_eagerly(self)  # 3.12+: the first step runs now
+        else:
+            super()._start()
+
+    def _repr_info(self) -> list[str]:
+        return reprs.task_repr_info(self)
+
+    def uncancel(self) -> int:
+        """Take back one cancellation request; return how many remain."""
+        if versions.UNCANCEL_FORGETS_CANCEL_REQUEST:
+            return super().uncancel()
+        if self._num_cancels_requested > 0:
+            self._num_cancels_requested -= 1
+        return self._num_cancels_requested
+
+    def get_stack(self, *, limit: int | None = None) -> list[FrameType]:
+        """The frames of the suspended coroutine (or of the traceback, if it failed)."""
+        return stacks.task_stack(self, limit)
+
+    def print_stack(self, *, limit: int | None = None, file: TextIO | None = None) -> None:
+        """Print the task's stack or traceback, like asyncio does."""
+        stacks.print_task_stack(self, limit, file)
+
+    if versions.TASKS_HAVE_GET_CONTEXT:
+
+        def get_context(self) -> contextvars.Context:
+            """The context every step of this task runs in."""
+            return self._context
+
+
+class _Described:
+    """What handles add: asyncio's reprs and messages, and debug-mode origins."""
+
+    __slots__ = ()
+    _loop: Any
+    _callback: Any
+    _args: Any
+    _cancelled: bool
+    _context: contextvars.Context
+    _source_traceback: Any
+
+    def _remember_origin(self) -> None:
+        if self._loop._debug:
+            # "Created at" the first frame outside the loop's own machinery.
+            self._source_traceback = reprs.extract_stack(reprs.first_frame_outside_loop())
+
+    def cancel(self) -> None:
+        """Do not run the callback after all."""
+        if not self._cancelled and self._loop._debug:
+            self._repr = reprs.describe_handle(self)  # keep saying what it was
+        super().cancel()  # type: ignore[misc]
+
+    def _describe(self) -> str:
+        return reprs.describe_callback(self._callback, self._args, self._loop._debug)
+
+    def __repr__(self) -> str:
+        return getattr(self, "_repr", None) or reprs.describe_handle(self)
+
+    if versions.HANDLES_HAVE_GET_CONTEXT:
+
+        def get_context(self) -> contextvars.Context:
+            """The context the callback will run in."""
+            return self._context
+
+
+class Handle(_Described, loop.Handle):
+    """A callback waiting to run, described as asyncio describes its handles."""
+
+    __slots__ = ()
+
+    def __init__(self, callback: Any, args: tuple[Any, ...], loop: Any,
+                 context: contextvars.Context | None = None) -> None:
+        super().__init__(callback, args, loop, context)
+        self._remember_origin()
+
+
+class TimerHandle(_Described, loop.TimerHandle):
+    """A Handle with a time, compared as asyncio's TimerHandles are."""
+
+    __slots__ = ()
+
+    def __init__(self, when: float, callback: Any, args: tuple[Any, ...], loop: Any,
+                 context: contextvars.Context | None = None, order: int = 0) -> None:
+        super().__init__(when, callback, args, loop, context, order)
+        self._remember_origin()
+
+    # asyncio's TimerHandles compare by due time (and are equal when they
+    # would run the same callback at the same time); the heap only asks <.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, loop.TimerHandle):
+            return NotImplemented
+        return (self._when, self._callback, self._args, self._cancelled) == (
+            other._when, other._callback, other._args, other._cancelled)
+
+    def __hash__(self) -> int:
+        return hash(self._when)
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, loop.TimerHandle):
+            return NotImplemented
+        return not other.__lt__(self)
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, loop.TimerHandle):
+            return NotImplemented
+        return other.__lt__(self)
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, loop.TimerHandle):
+            return NotImplemented
+        return not self.__lt__(other)

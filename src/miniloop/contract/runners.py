@@ -1,0 +1,84 @@
+"""run and Runner as asyncio's: Ctrl-C, async generators, the thread pool.
+
+The core's ``Runner`` cancels leftover tasks and closes the loop. asyncio's
+does three things more, and so does this one:
+
+* while the main task runs, the first Ctrl-C cancels it (``interrupts.py``)
+  and ``run`` then raises ``KeyboardInterrupt``;
+* on the way out it closes async generators left half-way and stops the
+  loop's thread pool (with a deadline, from 3.12);
+* while it runs, its loop is also the thread's "current" loop, for code
+  that asks ``asyncio.get_event_loop()``.
+
+Read next: ``../assembly.py``, where the layers become ``miniloop.Loop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from miniloop.contract import versions
+from miniloop.contract.interrupts import CancelOnInterrupt
+from miniloop.core import runners
+from miniloop.core.events import CancelledError
+
+T = TypeVar("T")
+
+# How long Runner.close gives the default thread pool to finish (3.12+).
+THREAD_JOIN_TIMEOUT = 300.0
+
+
+class Runner(CancelOnInterrupt, runners.Runner):
+    """Run coroutines on one loop, then clean up everything, like asyncio.Runner."""
+
+    _set_event_loop = False
+
+    def _run_main_task(self, task: Any) -> Any:
+        sigint_handler = self._install_sigint_handler(task)  # Ctrl-C: see interrupts.py
+        try:
+            return super()._run_main_task(task)
+        except CancelledError:
+            if self._interrupted(task):
+                raise KeyboardInterrupt()  # chained to the cancellation, as asyncio
+            raise
+        finally:
+            self._restore_sigint_handler(sigint_handler)
+
+    def _clean_up(self, loop: Any) -> None:
+        try:
+            super()._clean_up(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            if versions.EXECUTOR_SHUTDOWN_HAS_TIMEOUT:
+                loop.run_until_complete(loop.shutdown_default_executor(THREAD_JOIN_TIMEOUT))
+            else:
+                loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            if self._set_event_loop:
+                _set_asyncio_event_loop(None)
+
+    def _lazy_init(self) -> None:
+        made_here = self._state == "created" and self._loop_factory is None
+        super()._lazy_init()
+        if made_here:
+            # Like asyncio.run: while it runs, the new loop is also the
+            # thread's "current" loop for code that asks get_event_loop().
+            self._set_event_loop = _set_asyncio_event_loop(self._loop)
+
+
+def _set_asyncio_event_loop(loop: Any) -> bool:
+    # asyncio contract: asyncio's policy holds the thread's current loop;
+    # it accepts only AbstractEventLoop instances (miniloop.Loop is one).
+    try:
+        asyncio.set_event_loop(loop)
+    except (TypeError, AssertionError):
+        return False
+    return True
+
+
+def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None,
+        loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> T:
+    """Run ``main`` on a new loop, clean up, close the loop; return main's result."""
+    return runners.run(main, debug=debug, loop_factory=loop_factory, clock=clock,
+                       runner_class=Runner)

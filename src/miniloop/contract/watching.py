@@ -1,0 +1,95 @@
+"""Several tools watching one loop.
+
+The core declares one ``observer`` slot per loop (``core/observer.py``).
+The trace and step mode can both watch the same loop: ``watch`` puts them
+together in an ``Observers``, which shows each of them every moment.
+
+Read next: ``debugging.py``, which watches a loop in debug mode; ``tools/trace.py``
+is the first tool built on these moments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from miniloop.core.observer import Observer
+
+
+class Observers(Observer):
+    """Several observers of one loop, shown every moment in the order they came."""
+
+    def __init__(self, *observers: Observer) -> None:
+        self.observers = list(observers)
+
+    def turn_started(self) -> None:
+        for observer in self.observers:
+            observer.turn_started()
+
+    def about_to_sleep(self, deadline: float | None) -> bool:
+        return any([observer.about_to_sleep(deadline) for observer in self.observers])
+
+    def io_watched(self, fileobj: Any, event: int, handle: Any) -> None:
+        for observer in self.observers:
+            observer.io_watched(fileobj, event, handle)
+
+    def io_unwatched(self, fileobj: Any, event: int) -> None:
+        for observer in self.observers:
+            observer.io_unwatched(fileobj, event)
+
+    def io_ready(self, fd: int, event: int, handle: Any) -> None:
+        for observer in self.observers:
+            observer.io_ready(fd, event, handle)
+
+    def timer_armed(self, timer: Any) -> None:
+        for observer in self.observers:
+            observer.timer_armed(timer)
+
+    def timer_cancelled(self, timer: Any) -> None:
+        for observer in self.observers:
+            observer.timer_cancelled(timer)
+
+    def scheduled(self, entry: Any) -> None:
+        for observer in self.observers:
+            observer.scheduled(entry)
+
+    def running(self, entry: Any) -> None:
+        for observer in self.observers:
+            observer.running(entry)
+
+    def ran(self, entry: Any) -> None:
+        for observer in reversed(self.observers):
+            observer.ran(entry)
+
+    def task_created(self, task: Any) -> None:
+        for observer in self.observers:
+            observer.task_created(task)
+
+    def step_started(self, task: Any) -> None:
+        for observer in self.observers:
+            observer.step_started(task)
+
+    def step_ended(self, task: Any) -> None:
+        for observer in reversed(self.observers):
+            observer.step_ended(task)
+
+
+def watch(loop: Any, observer: Observer) -> None:
+    """Add ``observer`` to the ones ``loop`` shows its moments to."""
+    current = loop.observer
+    if current is None:
+        loop.observer = observer
+    elif isinstance(current, Observers):
+        current.observers.append(observer)
+    else:
+        loop.observer = Observers(current, observer)
+
+
+def unwatch(loop: Any, observer: Observer) -> None:
+    """Stop showing ``loop``'s moments to ``observer``."""
+    current = loop.observer
+    if current is observer:
+        loop.observer = None
+    elif isinstance(current, Observers) and observer in current.observers:
+        current.observers.remove(observer)
+        if len(current.observers) == 1:
+            loop.observer = current.observers[0]
