@@ -36,7 +36,7 @@ class ContractLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGe
     timer_class = objects.TimerHandle
     future_class = objects.Future
     task_class = objects.Task
-    gathering_future_class = objects.GatheringFuture
+    gathering_future_class = objects._GatheringFuture
 
     # A miniloop Task refuses any other loop (contract/objects.py).
     _runs_miniloop_tasks = True

@@ -6,7 +6,7 @@ asyncio writes in its logs, on debug mode remembering where each object
 was made, on ``asyncio.Future[int]``. This module adds exactly that, as a
 mixin per class, and builds the classes ``miniloop.Loop`` makes:
 
-    Future, Task, GatheringFuture, Handle, TimerHandle
+    Future, Task, _GatheringFuture, Handle, TimerHandle
 
 Each is "the core class, plus what asyncio programs can observe". Python
 versions that differ from the core's (which follows the newest asyncio)
@@ -76,7 +76,7 @@ class Future(_Observable, futures.Future[T]):
         self._remember_origin(sys._getframe(1))
 
 
-class GatheringFuture(_Observable, primitives.GatheringFuture):
+class _GatheringFuture(_Observable, primitives._GatheringFuture):
     """gather's outer future: cancelling it cancels the children instead."""
 
     __slots__ = ()

@@ -40,7 +40,7 @@ from miniloop.core.clock import POLL, Clock, new_clock
 from miniloop.core.events import _get_running_loop, _set_running_loop
 from miniloop.core.futures import Future, isfuture
 from miniloop.core.observer import Observer, new_loop_watchers
-from miniloop.core.primitives import GatheringFuture
+from miniloop.core.primitives import _GatheringFuture
 from miniloop.core.tasks import Task, ensure_future
 
 T = TypeVar("T")
@@ -141,7 +141,7 @@ class CoreLoop:
     timer_class: type[TimerHandle] = TimerHandle
     future_class: type[Future[Any]] = Future
     task_class: type[Task[Any]] = Task
-    gathering_future_class: type[GatheringFuture] = GatheringFuture
+    gathering_future_class: type[_GatheringFuture] = _GatheringFuture
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self._clock: Clock = new_clock() if clock is None else clock

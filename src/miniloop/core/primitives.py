@@ -68,7 +68,7 @@ def coroutine(func: Callable[..., Generator[Any, Any, T]]) -> Callable[..., Any]
     return types.coroutine(func)
 
 
-class GatheringFuture(Future[list[Any]]):
+class _GatheringFuture(Future[list[Any]]):
     """gather's outer future: cancelling it cancels the children instead."""
 
     __slots__ = ("_cancel_requested", "_children")
