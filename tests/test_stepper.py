@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from miniloop.tools.trace import recording
 
 @pytest.fixture(autouse=True)
 def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(miniloop.core.tasks, "_next_task_number", itertools.count(1).__next__)
+    monkeypatch.setattr(miniloop.core.tasks, "task_numbers", itertools.count(1))
 
 
 async def count() -> None:
@@ -87,6 +88,19 @@ def test_t_says_a_woken_task_is_ready_not_waiting() -> None:
     output, _ = step_through("\n\n\nt\nc\n")
     assert ("  Task-2 count(): ready to run (sleep(1) until 1.000 is done), "
             "at tests/test_stepper.py:") in output
+
+
+def test_t_shows_loop_time_as_the_state_does_on_a_real_clock() -> None:
+    async def nap() -> None:
+        await miniloop.sleep(0.05)
+
+    out = io.StringIO()
+    with stepping(io.StringIO("\nt\nc\n"), out):
+        miniloop.run(nap())
+    turn_two = out.getvalue().split("--- before turn ")[2]
+    state, listing = turn_two.split("tasks (1):")
+    assert re.search(r"\n +0\.05\d \(in 0\.0\d\d s\)  end of sleep for Task-1", state)
+    assert re.search(r"Task-1 .*nap\(\): waits on sleep\(0\.05\) until 0\.05\d, at ", listing)
 
 
 def test_q_quits_with_its_own_status_and_cleans_up() -> None:

@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 
 import miniloop
+from miniloop.contract.watching import Observers, watch
+from miniloop.core.observer import Observer
 from miniloop.tools.lanes import build_picture
 from miniloop.tools.textlog import render_log
 from miniloop.tools.timeline import render_timeline
-from miniloop.tools.trace import KINDS, Trace, TraceEvent, recording
+from miniloop.tools.trace import KINDS, Trace, TraceEvent, _LoopRecorder, recording
 from tests.differential.harness import Say, run_all, run_one
 from tests.differential.test_virtual_time import countasync, timeouts_and_equal_deadlines
 
@@ -30,7 +32,7 @@ Main = Callable[[], Coroutine[Any, Any, Any]]
 @pytest.fixture(autouse=True)
 def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's tasks are Task-1, Task-2, ... whatever ran before it."""
-    monkeypatch.setattr(miniloop.core.tasks, "_next_task_number", itertools.count(1).__next__)
+    monkeypatch.setattr(miniloop.core.tasks, "task_numbers", itertools.count(1))
 
 
 def trace_of(main: Main, *, runner: str = "miniloop") -> Trace:
@@ -292,21 +294,17 @@ def test_a_failing_log_stops_logging_but_not_the_program() -> None:
     assert trace.of_kind("finished")
 
 
-def test_a_loop_nobody_watches_runs_its_plain_methods() -> None:
-    loop = miniloop.Loop()
-    try:
-        assert type(loop._ready) is deque
-        assert not {"_run_once", "call_at", "_ready"} & set(vars(loop)) - {"_ready"}
-    finally:
-        loop.close()
+def test_a_traced_loop_runs_the_methods_of_its_class() -> None:
     with recording() as trace:
         watched = miniloop.Loop()
-        assert "_run_once" in vars(watched)
+        assert any(isinstance(observer, _LoopRecorder) for observer in observers_of(watched))
         watched.run_until_complete(miniloop.sleep(0))
         assert trace.events
-    try:
-        assert "_run_once" not in vars(watched)  # the recording ended: plain methods back
+        assert not {name for name in vars(watched) if callable(getattr(type(watched), name, None))}
         assert type(watched._ready) is deque
+    try:
+        # The recording ended: the loop no longer shows its moments to the trace.
+        assert not any(isinstance(observer, _LoopRecorder) for observer in observers_of(watched))
         recorded = len(trace.events)
         watched.run_until_complete(miniloop.sleep(0))
         assert len(trace.events) == recorded
@@ -314,15 +312,79 @@ def test_a_loop_nobody_watches_runs_its_plain_methods() -> None:
         watched.close()
 
 
-def test_a_trace_refuses_to_go_on_top_of_another_tool() -> None:
+def test_a_trace_watches_beside_the_loop_s_other_observers() -> None:
+    class Turns(Observer):
+        count = 0
+
+        def turn_started(self) -> None:
+            self.count += 1
+
     loop = miniloop.Loop()
+    turns, trace = Turns(), Trace()
     try:
-        loop._run_once = lambda: None  # type: ignore[method-assign]
-        with pytest.raises(RuntimeError):
-            Trace().attach(loop)
+        watch(loop, turns)
+        trace.attach(loop)
+        loop.run_until_complete(miniloop.sleep(0))
+        assert turns.count == trace.turns > 0
+        trace.detach_all()
+        assert turns in observers_of(loop)
     finally:
-        del loop._run_once
         loop.close()
+
+
+def observers_of(loop: Any) -> list[Observer]:
+    observer = loop.observer
+    if observer is None:
+        return []
+    return list(observer.observers) if isinstance(observer, Observers) else [observer]
+
+
+class TaskAsItsOwnEntry(miniloop.Loop.task_class):  # type: ignore[misc,name-defined]
+    """A task that goes back on the ready queue itself after a bare yield (the fast shape)."""
+
+    __slots__ = ()
+
+    def _park_on(self, result: Any) -> None:
+        if result is not None:
+            super()._park_on(result)
+            return
+        self._loop._ready.append(self)
+        if self._loop.observer:
+            self._loop.observer.scheduled(self)
+
+    def _run(self) -> None:
+        self._step()
+
+
+class LoopOfTasksAsEntries(miniloop.Loop):  # type: ignore[misc]
+    task_class = TaskAsItsOwnEntry
+
+
+def test_a_task_that_is_its_own_ready_queue_entry_is_traced_the_same() -> None:
+    async def polite(name: str) -> str:
+        await miniloop.sleep(0)
+        await miniloop.sleep(0.5)
+        await miniloop.sleep(0)
+        return name
+
+    async def main() -> list[str]:
+        return await miniloop.gather(polite("a"), polite("b"))
+
+    def trace_on(loop_class: Any) -> list[str]:
+        miniloop.core.tasks.task_numbers = itertools.count(1)
+        with miniloop.virtual_time(), recording() as trace:
+            loop = loop_class(plain=True)
+            try:
+                assert loop.run_until_complete(main()) == ["a", "b"]
+            finally:
+                loop.close()
+        first = trace.events[0].seq
+        return [f"{e.turn} {e.depth} {e.cause and e.cause - first} {e.text}"
+                for e in trace.events]
+
+    plain = trace_on(miniloop.Loop)
+    assert trace_on(LoopOfTasksAsEntries) == plain
+    assert sum("yields (a bare yield" in line for line in plain) == 4
 
 
 def test_callbacks_scheduled_from_other_threads_are_recorded() -> None:

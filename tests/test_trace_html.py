@@ -29,7 +29,7 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture(autouse=True)
 def tasks_numbered_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(miniloop.core.tasks, "_next_task_number", itertools.count(1).__next__)
+    monkeypatch.setattr(miniloop.core.tasks, "task_numbers", itertools.count(1))
 
 
 def countasync_trace() -> Trace:

@@ -1,8 +1,10 @@
 """The tools: watching the loop think.
 
-Nothing in the teaching core depends on this package; it plugs into the
-hooks the core loop offers (``loop.new_loop_watchers`` and
-``loop.deadlock_breaker``) and into the loops it watches.
+Nothing in the teaching core depends on this package. Each tool is an
+*observer* (``core/observer.py``): the loop shows it the moments it
+declares (a turn starts, an entry runs, a task steps, a timer is armed...),
+and ``new_loop_watchers`` lets a tool watch every loop made from then on.
+No tool patches a loop: a watched loop runs exactly the code a learner reads.
 
     describe.py   what a task waits on, what a timer or callback will do
     trace.py      the recorder: one structured event per thing the loop does

@@ -5,8 +5,9 @@ descriptor becomes ready. If the only descriptor is the loop's own wake-up
 pipe, and no other thread is around to write to it, that sleep never ends:
 every task waits for another, and asyncio hangs, silently, for ever.
 
-miniloop checks at exactly that moment (the loop calls ``break_deadlock``
-just before sleeping with no deadline). Something could still wake it if:
+miniloop checks at exactly that moment: every loop is watched by a
+``DeadlockWatch`` (``core/observer.py``), and the loop shows it the moment
+it is about to sleep with no deadline. Something could still wake it if:
 
     a socket, pipe or process is registered with the selector
     a thread is running a job for the loop (run_in_executor)
@@ -39,12 +40,15 @@ import signal
 import sys
 import threading
 import types
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from miniloop.contract import stacks
+from miniloop.contract.watching import watch
 from miniloop.core import events
 from miniloop.core import loop as loop_module
+from miniloop.core.observer import Observer, new_loop_watchers
 from miniloop.tools.describe import (
     Location,
     all_callbacks,
@@ -72,8 +76,20 @@ class DeadlockError(RuntimeError):
 DeadlockError.__module__ = "miniloop"  # tracebacks say miniloop.DeadlockError, its public name
 
 
+class DeadlockWatch(Observer):
+    """Watches one loop for the moment it would sleep with nothing scheduled."""
+
+    def __init__(self, loop: Any) -> None:
+        self.watched = weakref.ref(loop)  # the loop holds us: no cycle back to it
+
+    def about_to_sleep(self, deadline: float | None) -> bool:
+        """Before a sleep with no deadline, check; True when the loop should look again."""
+        loop = self.watched()
+        return deadline is None and loop is not None and break_deadlock(loop)
+
+
 def break_deadlock(loop: Any) -> bool:
-    """Called by the loop before it sleeps with nothing scheduled.
+    """Called before ``loop`` sleeps with nothing scheduled.
 
     Returns False to let it sleep (IO or a thread can still wake it), True
     when it should start a new turn: something arrived while we looked, or
@@ -94,7 +110,8 @@ def break_deadlock(loop: Any) -> bool:
 
 def _something_can_wake(loop: Any) -> bool:
     """True if IO, a thread or a signal could still wake the loop."""
-    self_pipe = loop._ssock.fileno()
+    ssock = getattr(loop, "_ssock", None)  # the core loop alone has no self-pipe
+    self_pipe = ssock.fileno() if ssock is not None else None
     if any(key.fd != self_pipe for key in loop._selector.get_map().values()):
         return True
     pending = getattr(loop, "_outside_work_pending", None)
@@ -310,10 +327,12 @@ def _find_cycle(waiters: tuple[Waiter, ...]) -> tuple[str, ...]:
 
 def _main_task(loop: Any) -> Any:
     """The task run_until_complete waits for (it carries the loop's stop callback)."""
-    stop = getattr(loop_module, "_stop_loop_of", None)
+    names = ("_run_until_complete_cb", "_stop_loop_of")  # its names, then and now
+    stops = [getattr(loop_module, name, None) for name in names]
     for task in events.all_tasks(loop):
         for callback, _context in all_callbacks(task):
-            if callback is stop or getattr(callback, "__name__", "") == "_stop_loop_of":
+            if (any(callback is stop for stop in stops if stop is not None)
+                    or getattr(callback, "__name__", "") in names):
                 return task
     return None
 
@@ -333,5 +352,9 @@ def _raise_in_main_task(loop: Any, error: DeadlockError) -> None:
     future.set_exception(error)
 
 
-# The loop calls this before sleeping with nothing scheduled (see loop.py).
-loop_module.deadlock_breaker = break_deadlock
+def _watch_for_deadlocks(loop: Any) -> None:
+    watch(loop, DeadlockWatch(loop))
+
+
+# Every loop made from now on is watched: the report is on whenever miniloop is.
+new_loop_watchers.append(_watch_for_deadlocks)

@@ -410,6 +410,35 @@ def task_of_callback(callback: Any) -> Any:
     return owner if owner is not None and is_task(owner) else None
 
 
+def task_stepped_by(entry: Any) -> Any:
+    """The task whose step a ready-queue entry takes, else None.
+
+    In the fast layer a task is its own ready-queue entry. In the plain
+    core the entry is a Handle whose callback is the task's ``_step``
+    (a first step, or again after a bare yield) or ``_wakeup`` (the future
+    it parked on is done); asyncio's own tasks have their step and wake-up
+    wrappers. A public method of a task (``task.cancel`` in a timer, say)
+    is a plain callback.
+    """
+    if is_task(entry):
+        return entry
+    callback = getattr(entry, "_callback", None)
+    owner = task_of_callback(callback)
+    if owner is None:
+        return None
+    name = getattr(callback, "__name__", None) or ""
+    return owner if name.startswith(("_", "task_")) or not name else None
+
+
+def thrown_in(entry: Any, task: Any) -> BaseException | None:
+    """The error a task's step will throw into its coroutine (a bad yield's), if any."""
+    for arg in getattr(entry, "_args", None) or ():
+        if isinstance(arg, BaseException):
+            return arg
+    problem = getattr(task, "_step_exc", None)  # a task that is its own entry keeps it
+    return problem if isinstance(problem, BaseException) else None
+
+
 def callback_name(callback: Any) -> str:
     """``gather.child_done``: a callback's qualified name, without ``<locals>``."""
     while isinstance(callback, functools.partial):
@@ -418,11 +447,15 @@ def callback_name(callback: Any) -> str:
     return str(name or type(callback).__name__).replace(".<locals>", "")
 
 
+# run_until_complete's done callback, which stops the loop (by its names over time).
+_STOP_LOOP_CALLBACKS = ("_run_until_complete_cb", "_stop_loop_of")
+
+
 @_never_fails(lambda callback, *_, **__: f"<{type(callback).__name__}>")
 def describe_callback(callback: Any, args: tuple[Any, ...] = ()) -> str:
     """``gather.child_done(Task-2)``: a callback with its arguments, short."""
     args = args or ()  # a cancelled handle has dropped its arguments (None)
-    if callback_name(callback) == "_stop_loop_of" and args:
+    if callback_name(callback) in _STOP_LOOP_CALLBACKS and args:
         return f"stop the loop: {short_repr(args[0])} is done (run_until_complete)"
     parts = [short_repr(arg, 30) for arg in args]
     if isinstance(callback, functools.partial):
@@ -459,7 +492,7 @@ def tasks_woken_by(handle: Any) -> list[Any]:
 def describe_timer(handle: Any) -> str:
     """What a timer does when it fires: ``end of sleep for Task-2``, ``timeout``..."""
     name = callback_name(handle._callback)
-    if name.endswith("_set_result_unless_cancelled"):
+    if name.endswith("set_result_unless_cancelled"):
         what = "end of sleep"
     elif "timeout" in name.lower() or name.endswith("_expire"):
         what = "timeout"
@@ -484,24 +517,30 @@ def _not_started(task: Any) -> bool:
 
 @_never_fails(lambda entry, *_, **__: f"<{type(entry).__name__}>")
 def describe_ready_entry(entry: Any, *, origin: float = 0.0) -> str:
-    """One item of the ready queue, for step mode: a task's next step or a callback."""
-    if is_task(entry):
-        waiter = getattr(entry, "_fut_waiter", None)
+    """One item of the ready queue, for step mode: a task's next step or a callback.
+
+    A task's step is the task itself (the fast layer), or a Handle calling
+    the task's ``_step`` or ``_wakeup`` (the plain core): both read the same.
+    """
+    if not is_task(entry) and getattr(entry, "_cancelled", False):
+        return "(a cancelled callback: skipped)"
+    task = task_stepped_by(entry)
+    if task is not None:
+        waiter = getattr(task, "_fut_waiter", None)
+        thrown = thrown_in(entry, task)
         if waiter is not None:
-            why = describe_wait(entry, origin=origin).label + " is done"
-        elif getattr(entry, "_step_exc", None) is not None:
-            why = f"throw {type(entry._step_exc).__name__}"
-        elif _not_started(entry):
+            why = describe_wait(task, origin=origin).label + " is done"
+        elif thrown is not None:
+            why = f"throw {type(thrown).__name__}"
+        elif _not_started(task):
             why = "first step"
         else:
             why = "next step"
-        return f"{task_label(entry)}: {why}"
+        return f"{task_label(task)}: {why}"
     callback = getattr(entry, "_callback", None)
-    if getattr(entry, "_cancelled", False):
-        return "(a cancelled callback: skipped)"
     owner = task_of_callback(callback)
-    if owner is not None:
-        return f"{task_label(owner)}: wake up"
+    if owner is not None:  # a task's public method (task.cancel in a timer, say)
+        return f"{task_label(owner)}: {callback_name(callback)}"
     if hasattr(entry, "when"):
         return f"timer: {describe_timer(entry)}"
     return f"callback {describe_callback(callback, getattr(entry, '_args', ()))}"

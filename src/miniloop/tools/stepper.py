@@ -21,8 +21,11 @@ pipe can drive it: ``printf '\\n\\nc\\n' | python -m miniloop --step prog.py``):
 
 At the end of the input, step mode continues to the end.
 
-The turn is the same as in the trace, so ``--step --trace`` shows the
-state, then the trace of that turn.
+Step mode watches the loop (``core/observer.py``): the pause is the
+start of each turn (``turn_started``), and the turn that follows is the
+loop's own. With ``--step --trace`` both watch the same loop, so you see
+the state, then the trace of that turn. Times are loop time since step
+mode began watching the loop, in the state and in the ``t`` listing alike.
 
 Read next: ``deadlock.py``.
 """
@@ -32,11 +35,13 @@ from __future__ import annotations
 import contextlib
 import heapq
 import sys
+import weakref
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from miniloop.contract.watching import unwatch, watch
 from miniloop.core import events
-from miniloop.core import loop as loop_module
+from miniloop.core.observer import Observer, new_loop_watchers
 from miniloop.tools.describe import (
     describe_ready_entry,
     describe_timer,
@@ -69,27 +74,20 @@ class Stepper:
         self.mode = "step"  # then "continue" or "quit"
         self.turns_to_run = 0
         self.turn = 0
-        self._attached: list[tuple[Any, Any]] = []
+        self._attached: list[tuple[weakref.ref[Any], _PauseBeforeTurns]] = []
 
     def attach(self, loop: Any) -> None:
-        """Pause ``loop`` before each of its turns."""
-        saved = vars(loop).get("_run_once")
-        inner = loop._run_once
-        origin = loop.time()
-
-        def stepped_run_once() -> None:
-            self.before_turn(loop, origin)
-            inner()
-
-        loop._run_once = stepped_run_once
-        self._attached.append((loop, saved))
+        """Pause ``loop`` before each of its turns (it shows us each turn's start)."""
+        pause = _PauseBeforeTurns(self, loop)
+        watch(loop, pause)
+        self._attached.append((weakref.ref(loop), pause))
 
     def detach_all(self) -> None:
-        """Give every loop its un-paused turn back."""
-        for loop, saved in self._attached:
-            vars(loop).pop("_run_once", None)
-            if saved is not None:
-                loop._run_once = saved
+        """Stop pausing: no loop shows us its turns any more."""
+        for loop_ref, pause in self._attached:
+            loop = loop_ref()
+            if loop is not None:
+                unwatch(loop, pause)
         self._attached.clear()
 
     # --- before each turn -----------------------------------------------------------
@@ -125,7 +123,7 @@ class Stepper:
                 self.say(f"quitting at turn {self.turn}: cancelling the program's tasks")
                 raise StepQuit(QUIT_STATUS)
             if command in ("t", "tasks"):
-                self.say(render_tasks(loop))
+                self.say(render_tasks(loop, origin))
             elif command in ("h", "help", "?"):
                 self.say(HELP)
             else:
@@ -134,6 +132,18 @@ class Stepper:
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+
+class _PauseBeforeTurns(Observer):
+    """Watches one loop for a Stepper: each turn waits for its command first."""
+
+    def __init__(self, stepper: Stepper, loop: Any) -> None:
+        self.stepper = stepper
+        self.watched = weakref.ref(loop)  # the loop holds us: no cycle back to it
+        self.origin = loop.time()
+
+    def turn_started(self) -> None:
+        self.stepper.before_turn(self.watched(), self.origin)
 
 
 def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
@@ -152,8 +162,9 @@ def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
                   for index, entry in enumerate(ready[:_SHOWN], 1)]
         if len(ready) > _SHOWN:
             lines.append(f"  ... and {len(ready) - _SHOWN} more")
-    timers = heapq.nsmallest(len(loop._timers), loop._timers)
-    live = [timer for _, timer in timers if not timer.cancelled()]
+    timers = [entry[1] if isinstance(entry, tuple) else entry  # a heap of (when, timer)?
+              for entry in heapq.nsmallest(len(loop._timers), loop._timers)]
+    live = [timer for timer in timers if not timer.cancelled()]
     if not live:
         lines.append("timers (0): none")
     else:
@@ -168,7 +179,8 @@ def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
 
 
 def _io_lines(loop: Any) -> list[str]:
-    self_pipe = loop._ssock.fileno()
+    ssock = getattr(loop, "_ssock", None)
+    self_pipe = ssock.fileno() if ssock is not None else None
     watched = []
     for key in loop._selector.get_map().values():
         if key.fd == self_pipe:
@@ -182,18 +194,22 @@ def _io_lines(loop: Any) -> list[str]:
     return [f"io ({len(watched)}):", *watched]
 
 
-def render_tasks(loop: Any) -> str:
-    """Every unfinished task of the loop: what it waits on, and where."""
+def render_tasks(loop: Any, origin: float = 0.0) -> str:
+    """Every unfinished task of the loop: what it waits on, and where.
+
+    Times are shown from ``origin``, as in ``render_state``.
+    """
     tasks = sorted(events.all_tasks(loop), key=lambda task: task.get_name())
     if not tasks:
         return "tasks: none"
     lines = [f"tasks ({len(tasks)}):"]
     for task in tasks:
         waiter = getattr(task, "_fut_waiter", None)
+        label = describe_wait(task, loop.time(), origin=origin).label
         if waiter is not None and not waiter.done():
-            state = f"waits on {describe_wait(task, loop.time()).label}"
+            state = f"waits on {label}"
         elif waiter is not None:  # woken, not yet stepped: it still points at the waiter
-            state = f"ready to run ({describe_wait(task, loop.time()).label} is done)"
+            state = f"ready to run ({label} is done)"
         else:
             state = "ready to run"
         where = where_suspended(task)
@@ -205,9 +221,9 @@ def render_tasks(loop: Any) -> str:
 def stepping(commands: TextIO | None = None, out: TextIO | None = None) -> Iterator[Stepper]:
     """Step through every miniloop loop made inside the block (commands from stdin)."""
     stepper = Stepper(commands, out)
-    loop_module.new_loop_watchers.append(stepper.attach)
+    new_loop_watchers.append(stepper.attach)
     try:
         yield stepper
     finally:
-        loop_module.new_loop_watchers.remove(stepper.attach)
+        new_loop_watchers.remove(stepper.attach)
         stepper.detach_all()

@@ -2,26 +2,34 @@
 
 To watch a loop think, we need to see five things happen: a task is
 created, a task's step starts, the step ends (and what it gave back), a
-callback or timer runs, and the loop goes idle. All of them pass through a
-handful of places:
+callback or timer runs, and the loop goes idle. The loop *declares* those
+moments and shows each to its observer (``core/observer.py``); the
+recorder here is one observer, attached with ``watch(loop, recorder)``:
 
-    the ready queue     every task and callback is *appended* to it
-    one turn            ``_run_once`` pops entries and runs them
-    the timer heap      ``call_at`` arms timers; cancelling one tells the loop
-    the selector        ``_add_io_handle``/``_remove_io_handle``, and the events it returns
+    scheduled(entry)                  a task woken, a callback scheduled, a new task
+    running(entry) / ran(entry)       a callback or timer runs (a task's step: see below)
+    step_started / step_ended(task)   a task's step, and what it gave back
+    timer_armed / timer_cancelled     the timer heap
+    io_watched / io_unwatched / io_ready   the selector
+    turn_started / about_to_sleep     count the turns; "loop idle until ..."
 
-A recorder replaces exactly those on the one loop it watches: the ready
-queue becomes a deque whose ``append`` takes notes, and ``_run_once``
-becomes a copy of the loop's own turn that records as it goes. These are
-attributes of that loop object only; every other loop (and every untraced
-program) runs the plain methods, with no "is anyone watching?" test in
-sight. Tracing costs nothing unless it is on.
+It changes nothing on the loop: a traced loop runs exactly the methods a
+learner reads, and a loop nobody watches pays one ``if`` at each moment.
 
-What a step gave back is read off the task after the step: a task parked on
-a future has ``_fut_waiter`` set, and ``describe.py`` explains what that
-future is by looking down the task's await chain; a task that put itself
-back on the ready queue yielded bare (``sleep(0)``); a done task finished,
-failed or was cancelled.
+What a step gave back is read off the task when the step ends: a task
+parked on a future has ``_fut_waiter`` set, and ``describe.py`` explains
+what that future is by looking down the task's await chain; a task that
+put itself back on the ready queue during its step yielded bare
+(``sleep(0)``); a done task finished, failed or was cancelled. Why a step
+runs is read off the task just *before* it runs (``running``): which
+future it waited on, and whether that future was cancelled.
+
+In the plain core a task's step is a Handle whose callback is the task's
+``_step`` (first step, after a bare yield) or ``_wakeup`` (the done
+callback of the future it parked on); in the fast layer a task is its own
+ready-queue entry. Either way ``running`` sees the entry and
+``step_started`` the task. An eager task (3.12+) takes its first step
+inside ``create_task``, in its creator's step: that step is nested.
 
 Each event knows its *cause*: the event during which it was scheduled. A
 task's step is caused by its wake-up, the wake-up by the timer or step that
@@ -36,20 +44,16 @@ Read next: ``textlog.py`` and ``timeline.py``.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import itertools
-import logging
 import selectors
 import threading
-import time
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from miniloop.core import loop as loop_module
-from miniloop.core.clock import POLL
+from miniloop.contract.watching import unwatch, watch
+from miniloop.core.observer import Observer, new_loop_watchers
 from miniloop.core.tasks import Task
 from miniloop.tools.describe import (
     callback_name,
@@ -61,8 +65,9 @@ from miniloop.tools.describe import (
     is_task,
     short_repr,
     task_name,
-    task_of_callback,
+    task_stepped_by,
     tasks_woken_by,
+    thrown_in,
     where_suspended,
 )
 from miniloop.tools.textlog import TextLog
@@ -140,17 +145,17 @@ class Trace:
         self._listeners.append(listener)
 
     def attach(self, loop: Any) -> None:
-        """Start recording what ``loop`` does."""
-        if "_run_once" in vars(loop):
-            raise RuntimeError("attach the trace before any other tool that wraps the loop's turn")
+        """Start recording what ``loop`` does (it shows its moments to a recorder)."""
         recorder = _LoopRecorder(self, loop)
-        recorder.install()
+        watch(loop, recorder)
         self._recorders.append(recorder)
 
     def detach_all(self) -> None:
-        """Stop recording: every watched loop gets its plain methods back."""
+        """Stop recording: no watched loop shows its moments to this trace any more."""
         for recorder in self._recorders:
-            recorder.uninstall()
+            loop = recorder.watched()
+            if loop is not None:
+                unwatch(loop, recorder)
         self._recorders.clear()
 
     # --- reading the events ---------------------------------------------------------
@@ -196,71 +201,49 @@ class Trace:
         return event.seq
 
 
-class _WatchedReadyQueue(deque[Any]):
-    """A loop's ready queue that tells its recorder about every entry appended."""
+@dataclass
+class _Actor:
+    """Who is running: the event of its step or callback, and its task (None: a callback)."""
 
-    def __init__(self, recorder: _LoopRecorder, entries: deque[Any]) -> None:
-        super().__init__(entries)
-        self._recorder = recorder
-
-    def append(self, entry: Any) -> None:
-        """Add ``entry`` to the queue, after the recorder has noted why it came."""
-        self._recorder.on_ready(entry)
-        super().append(entry)
+    seq: int | None
+    key: str | None = None
+    task: Any = None
+    text: str = "the program"
+    requeued: Any = None  # the ready-queue entry a bare yield of this step added
 
 
-class _LoopRecorder:
-    """The instrumented methods of one loop, and what they remember between events."""
+@dataclass
+class _NextStep:
+    """The step a task's ready-queue entry is about to take, and why (see ``running``)."""
+
+    task: Any
+    cause: int | None
+    reason: str
+
+
+class _LoopRecorder(Observer):
+    """Watches one loop for a Trace, and remembers what it needs between moments."""
 
     def __init__(self, trace: Trace, loop: Any) -> None:
         self.trace = trace
-        self.loop = loop
+        self.watched = weakref.ref(loop)  # the loop holds us: no cycle back to it
         self.origin = loop.time()
         self.turn = trace.turns
-        # Who is running right now: the event of the step or callback, its task.
-        self.actor: int | None = None
-        self.actor_task: str | None = None
-        self.actor_text = "the program"
-        self.running: Any = None
-        self.requeued = False
+        # Who is running right now, innermost last (an eager task's first step
+        # runs inside its creator's step). At the bottom: the program itself.
+        self.actors: list[_Actor] = [_Actor(None)]
+        self.next_step: _NextStep | None = None
+        self.entries: list[Any] = []  # per entry running: a foreign task, an _Actor or None
         self.pending: dict[int, int] = {}  # id(entry) -> the event that queued it
         self.timers: dict[int, int] = {}  # id(timer) -> the event that armed it
         self.steps: dict[str, int] = {}
         self.waiting: dict[str, str] = {}  # task key -> what it parked on (label)
-        self.self_pipe = loop._ssock.fileno()
-        self.saved: dict[str, Any] = {}
-
-    # --- installing ----------------------------------------------------------------
-
-    _REPLACED = ("_ready", "_run_once", "call_at", "_timer_handle_cancelled",
-                 "_add_io_handle", "_remove_io_handle", "create_task")
-
-    def install(self) -> None:
-        loop = self.loop
-        own = vars(loop)
-        self.saved = {name: own[name] for name in self._REPLACED if name in own}
-        self.plain_call_at = loop.call_at
-        self.plain_timer_cancelled = loop._timer_handle_cancelled
-        self.plain_add_io = loop._add_io_handle
-        self.plain_remove_io = loop._remove_io_handle
-        self.plain_create_task = loop.create_task
-        loop._ready = _WatchedReadyQueue(self, loop._ready)
-        loop._run_once = self.run_once
-        loop.call_at = self.call_at
-        loop._timer_handle_cancelled = self.timer_cancelled
-        loop._add_io_handle = self.add_io_handle
-        loop._remove_io_handle = self.remove_io_handle
-        loop.create_task = self.create_task
-
-    def uninstall(self) -> None:
-        loop = self.loop
-        ready = deque(loop._ready)
-        for name in self._REPLACED:
-            vars(loop).pop(name, None)
-        vars(loop).update(self.saved)
-        loop._ready = ready
 
     # --- recording helpers ----------------------------------------------------------
+
+    @property
+    def loop(self) -> Any:
+        return self.watched()  # alive: it is the one showing us its moments
 
     def now(self) -> float:
         return float(self.loop.time() - self.origin)
@@ -274,62 +257,88 @@ class _LoopRecorder:
 
     def nested(self) -> dict[str, Any]:
         """The fields of an event that happens inside the running step or callback."""
-        return {"by": self.actor_task, "cause": self.actor,
-                "depth": 1 if self.actor is not None else 0}
+        actor = self.actors[-1]
+        return {"by": actor.key, "cause": actor.seq,
+                "depth": 1 if actor.seq is not None else 0}
 
     def actor_name(self) -> str:
-        return self.actor_task if self.actor_task is not None else self.actor_text
+        actor = self.actors[-1]
+        return actor.key if actor.key is not None else actor.text
 
     def key_of(self, task: Any) -> str:
         key = self.trace.key_of(task)
         return key if key is not None else self.note_created(task)
 
+    def is_self_pipe(self, fd: int) -> bool:
+        ssock = getattr(self.loop, "_ssock", None)
+        return ssock is not None and fd == ssock.fileno()
+
+    def is_self_pipe_reader(self, callback: Any) -> bool:
+        reader = getattr(self.loop, "_read_from_self", None)
+        return reader is not None and callback == reader
+
+    # --- a new turn, and sleeping ---------------------------------------------------------
+
+    def turn_started(self) -> None:
+        self.trace.turns += 1
+        self.turn = self.trace.turns
+
+    def about_to_sleep(self, deadline: float | None) -> bool:
+        if deadline is None:
+            self.record("idle", "loop idle: nothing to run, waiting for IO or another thread",
+                        data={"until": None})
+            return False
+        if deadline <= self.loop.time():
+            return False  # a timer is due already: no sleep
+        next_timer = describe_timer(_earliest_timer(self.loop))
+        until = deadline - self.origin
+        self.record("idle", f"loop idle until {until:.3f} (next timer: {next_timer})",
+                    data={"until": until})
+        return False
+
     # --- the ready queue --------------------------------------------------------------
 
-    def on_ready(self, entry: Any) -> None:
+    def scheduled(self, entry: Any) -> None:
         if not self.on_loop_thread():
             text = f"callback scheduled from another thread: {_entry_text(entry)}"
             self.pending[id(entry)] = self.record("callback-scheduled", text,
                                                   data={"callback": _entry_text(entry)})
             return
-        if isinstance(entry, Task):
-            self.on_task_ready(entry)
+        task = task_stepped_by(entry)
+        if task is not None:
+            self.on_task_ready(task, entry)
             return
         callback = getattr(entry, "_callback", None)
-        owner = task_of_callback(callback)
-        if owner is not None:  # a task that is not miniloop's, or woken by a foreign future
-            self.pending[id(entry)] = self.on_task_ready(owner, record_only=True)
-            return
-        if callback == self.loop._read_from_self:
+        if self.is_self_pipe_reader(callback):
             return  # the loop's own wake-up pipe: plumbing, not news
-        if self.actor is None and id(entry) in self.pending:
+        if self.actors[-1].seq is None and id(entry) in self.pending:
             return  # an IO callback: its io-ready event is its cause already
         text = f"callback scheduled: {_entry_text(entry)}"
         self.pending[id(entry)] = self.record(
             "callback-scheduled", text, data={"callback": _entry_text(entry)}, **self.nested())
 
-    def on_task_ready(self, task: Any, record_only: bool = False) -> int:
+    def on_task_ready(self, task: Any, entry: Any) -> None:
+        """``entry`` will step ``task``: its first step, a wake-up, or after a bare yield."""
         key = self.trace.key_of(task)
-        if key is None:
-            seq = self.pending[id(task)] = self.note_created_event(task)
-            return seq
-        if task is self.running:
-            self.requeued = True  # a bare yield: recorded when the step ends
-            return self.actor or 0
+        if key is None:  # a new task's first step
+            self.pending[id(entry)] = self.note_created_event(task)
+            return
+        actor = self.actors[-1]
+        if task is actor.task:
+            actor.requeued = entry  # a bare yield: recorded when the step ends
+            return
         label = self.waiting.get(key, "its future")
         waiter = getattr(task, "_fut_waiter", None)
         outcome = "done"
         if waiter is not None and waiter.cancelled():
             outcome = "cancelled"
         text = f"{key} woken: {label} {outcome}"
-        if self.actor is not None:
+        if actor.seq is not None:
             text += f" (by {self.actor_name()})"
-        seq = self.record("woken", text, task=key,
-                          data={"waited": label, "outcome": outcome, "by": self.actor_name()},
-                          **self.nested())
-        if not record_only:
-            self.pending[id(task)] = seq
-        return seq
+        self.pending[id(entry)] = self.record(
+            "woken", text, task=key,
+            data={"waited": label, "outcome": outcome, "by": self.actor_name()},
+            **self.nested())
 
     def note_created(self, task: Any) -> str:
         self.note_created_event(task)
@@ -350,184 +359,130 @@ class _LoopRecorder:
                   "where": str(where) if where else None},
             **self.nested())
 
-    def create_task(self, coro: Any, **options: Any) -> Any:
-        """The loop's create_task; notes tasks whose first step ran at once (eager tasks)."""
-        task = self.plain_create_task(coro, **options)
-        if self.trace.key_of(task) is None and is_task(task):
-            # Never put on the ready queue: an eager task factory ran its
-            # first step inside this call, in the creator's step.
-            name = getattr(coro, "__qualname__", None)
-            shown = f"{name.replace('.<locals>', '')}()" if name else None
-            self.note_created_event(task, eager=True, coro_name=shown)
-            key = self.key_of(task)
-            self.steps[key] = 1
-            seq = self.record("step", f"{key} step 1 (eager: it ran at once, inside "
-                              f"{self.actor_name()}'s step)", task=key, cause=self.actor,
-                              data={"step": 1, "reason": "eager first step"},
-                              depth=1 if self.actor is not None else 0)
-            self.record_outcome(task, key, seq)
-        return task
-
-    # --- timers and IO ------------------------------------------------------------------
-
-    def call_at(self, when: float, callback: Callable[..., object], *args: Any,
-                context: Any = None) -> Any:
-        timer = self.plain_call_at(when, callback, *args, context=context)
-        what = describe_timer(timer)
-        relative = when - self.origin
-        self.timers[id(timer)] = self.record(
-            "timer-armed", f"timer armed for {relative:.3f}: {what}",
-            data={"when": relative, "timer": what}, **self.nested())
-        return timer
-
-    def timer_cancelled(self, timer: Any) -> None:
-        self.plain_timer_cancelled(timer)
-        armed = self.timers.pop(id(timer), None)
-        what = describe_timer(timer)
-        self.record("timer-cancelled", f"timer cancelled: {what}",
-                    data={"when": timer.when() - self.origin, "timer": what, "armed": armed},
-                    by=self.actor_task, depth=1 if self.actor is not None else 0,
-                    cause=self.actor if self.actor is not None else armed)
-
-    def add_io_handle(self, fileobj: Any, event: int, handle: Any) -> None:
-        self.plain_add_io(fileobj, event, handle)
-        fd = _fd_of(fileobj)
-        if fd != self.self_pipe:
-            name = _EVENT_NAMES.get(event, str(event))
-            self.record("io-watch", f"watch fd {fd} for {name}: {_entry_text(handle)}",
-                        data={"fd": fd, "event": name}, **self.nested())
-
-    def remove_io_handle(self, fileobj: Any, event: int) -> bool:
-        removed = bool(self.plain_remove_io(fileobj, event))
-        fd = _fd_of(fileobj)
-        if removed and fd != self.self_pipe:
-            name = _EVENT_NAMES.get(event, str(event))
-            self.record("io-unwatch", f"stop watching fd {fd} for {name}",
-                        data={"fd": fd, "event": name}, **self.nested())
-        return removed
-
-    def note_io(self, io_events: list[tuple[selectors.SelectorKey, int]]) -> None:
-        for key, mask in io_events:
-            if key.fd == self.self_pipe:
-                continue
-            reader, writer = key.data
-            for flag, handle in ((selectors.EVENT_READ, reader), (selectors.EVENT_WRITE, writer)):
-                if mask & flag and handle is not None:
-                    name = _EVENT_NAMES[flag]
-                    seq = self.record("io-ready", f"fd {key.fd} ready to {name}",
-                                      data={"fd": key.fd, "event": name})
-                    self.pending[id(handle)] = seq
-
-    def note_idle(self, deadline: float | None, timers: list[Any]) -> None:
-        if deadline is None:
-            self.record("idle", "loop idle: nothing to run, waiting for IO or another thread",
-                        data={"until": None})
+    def task_created(self, task: Any) -> None:
+        if self.trace.key_of(task) is not None:
+            return  # seen already: its first step was scheduled, or has run
+        if _announces_steps(task):
+            # Neither scheduled nor stepped yet: its first step will be eager.
+            self.note_created_event(task, eager=bool(getattr(task, "_eager_start", False)))
             return
-        if deadline <= self.loop.time():
-            return  # a timer is due already: no sleep
-        next_timer = describe_timer(timers[0][1])
-        until = deadline - self.origin
-        self.record("idle", f"loop idle until {until:.3f} (next timer: {next_timer})",
-                    data={"until": until})
+        # A task of another kind (asyncio's own) never put on the ready queue:
+        # an eager task factory ran its first step inside create_task, in the
+        # creator's step. That step is over; record it now.
+        coro = getattr(task, "_coro", None) or _get_coro(task)
+        name = getattr(coro, "__qualname__", None)
+        shown = f"{name.replace('.<locals>', '')}()" if name else None
+        self.note_created_event(task, eager=True, coro_name=shown)
+        key = self.key_of(task)
+        self.steps[key] = 1
+        actor = self.actors[-1]
+        seq = self.record("step", f"{key} step 1 (eager: it ran at once, inside "
+                          f"{self.actor_name()}'s step)", task=key, cause=actor.seq,
+                          data={"step": 1, "reason": "eager first step"},
+                          depth=1 if actor.seq is not None else 0)
+        self.record_outcome(task, key, seq, None)
 
-    # --- one turn of the loop ----------------------------------------------------------------
+    # --- running what is ready ----------------------------------------------------------
 
-    def run_once(self) -> None:
-        """The loop's turn (``CoreLoop._run_once``), recording as it goes."""
-        loop = self.loop
-        self.trace.turns += 1
-        self.turn = self.trace.turns
-        loop._forget_cancelled_timers()
-        timers = loop._timers
-        ready = loop._ready
-        if ready or loop._stopping:
-            deadline: float | None = POLL
-        elif timers:
-            deadline = timers[0][0]
-        else:
-            deadline = None
-            breaker = loop_module.deadlock_breaker
-            if breaker is not None and breaker(loop):
-                return
-        if deadline != POLL:
-            self.note_idle(deadline, timers)
-        io_events = loop._clock.wait(loop._selector, deadline)
-        if io_events:
-            self.note_io(io_events)
-            loop._process_io_events(io_events)
-        end_time = loop.time() + loop._clock_resolution
-        while timers and timers[0][0] < end_time:
-            timer = heapq.heappop(timers)[1]
-            timer._scheduled = False
-            deque.append(ready, timer)  # its firing is recorded when it runs
-        for _ in range(len(ready)):
-            self.run_entry(ready.popleft())
-
-    # A note on the ``del`` statements below. A step that raises leaves a
-    # traceback, and the frames in a traceback keep their callers' frames
-    # (ours) alive, locals included, after those have returned. A local that
-    # still held the task would make a reference cycle (task -> exception ->
-    # traceback -> our frame -> task): the task and everything its coroutine
-    # held would then wait for the garbage collector, and a program could
-    # see "exception was never retrieved" later than it does untraced. The
-    # loop's own Handle._run drops its reference for the same reason.
-
-    def run_entry(self, entry: Any) -> None:
+    def running(self, entry: Any) -> None:
+        # The loop runs one entry at a time: anything still open is left
+        # over from an entry that raised out of the turn (Ctrl-C, say).
+        del self.actors[1:], self.entries[:]
         cause = self.pending.pop(id(entry), None)
-        started = time.perf_counter()
-        owner = None
-        if isinstance(entry, Task):
-            self.run_step(entry, entry._run, cause)
-        elif getattr(entry, "_cancelled", False):
-            entry._run()  # skipped by the entry itself
-        elif (owner := task_of_callback(getattr(entry, "_callback", None))) is not None:
-            self.run_step(owner, entry._run, cause)
-        elif getattr(entry, "_callback", None) == self.loop._read_from_self:
-            entry._run()
-        elif hasattr(entry, "when"):
+        task = task_stepped_by(entry)
+        skipped = task is not entry and getattr(entry, "_cancelled", False)  # a cancelled Handle
+        if task is not None and not skipped:
+            # Why it steps is read now: once the step starts, the task has
+            # already let go of the future it waited on.
+            key = self.key_of(task)
+            reason = self.step_reason(task, key, self.steps.get(key, 0) + 1, entry)
+            if _announces_steps(task):
+                self.next_step = _NextStep(task, cause, reason)  # see step_started
+                self.entries.append(None)
+            else:  # asyncio's own task: no step moments, so its step is this entry
+                self.start_step(task, cause, reason)
+                self.entries.append(task)
+            return
+        callback = getattr(entry, "_callback", None)
+        if skipped or self.is_self_pipe_reader(callback):
+            self.entries.append(None)  # skipped, or plumbing
+            return
+        if hasattr(entry, "when"):
             armed = self.timers.pop(id(entry), None)
             what = describe_timer(entry)
             seq = self.record("timer-fired", f"timer fired: {what}", cause=armed,
                               data={"when": entry.when() - self.origin, "timer": what,
                                     "wakes": [task_name(t) for t in tasks_woken_by(entry)]})
-            self.run_as(seq, None, None, entry._run, "a timer")
+            actor = _Actor(seq, text="a timer")
         else:
             what = _entry_text(entry)
             seq = self.record("callback", f"callback {what}", cause=cause,
                               data={"callback": what})
-            self.run_as(seq, None, None, entry._run, f"callback {callback_name(entry._callback)}")
-        if self.loop._debug:
-            took = time.perf_counter() - started
-            if took >= getattr(self.loop, "slow_callback_duration", 0.1):
-                logging.getLogger("asyncio").warning("Executing %s took %.3f seconds",
-                                                     entry, took)
-        del entry, owner  # see the note above
+            actor = _Actor(seq, text=f"callback {callback_name(callback)}")
+        self.actors.append(actor)
+        self.entries.append(actor)
 
-    def run_as(self, seq: int, task_key: str | None, task: Any, run: Callable[[], None],
-               text: str = "") -> None:
-        """Run one entry; what happens meanwhile is caused by event ``seq``, done by the actor."""
-        self.actor, self.actor_task, self.running, self.requeued = seq, task_key, task, False
-        self.actor_text = text
-        del task  # see the note above run_entry
-        try:
-            run()
-        finally:
-            del run
-            self.actor, self.actor_task, self.running = None, None, None
-            self.actor_text = "the program"
+    def ran(self, entry: Any) -> None:
+        self.next_step = None
+        if not self.entries:
+            return  # began before we watched
+        pushed = self.entries.pop()
+        if isinstance(pushed, _Actor):
+            if self.actors[-1] is pushed:
+                self.actors.pop()
+        elif pushed is not None:
+            self.end_step(pushed)
 
-    def run_step(self, task: Any, run: Callable[[], None], cause: int | None) -> None:
+    def step_started(self, task: Any) -> None:
+        upcoming = self.next_step
+        if upcoming is not None and upcoming.task is task:
+            self.next_step = None
+            self.start_step(task, upcoming.cause, upcoming.reason)
+            return
+        # Not from the ready queue: an eager task's first step, inside its
+        # creator's step (or callback).
+        creator = self.actors[-1]
+        inside = self.actor_name()
+        key = self.trace.key_of(task)
+        if key is None:
+            self.note_created_event(task, eager=True)
+            key = self.key_of(task)
+        number = self.steps.get(key, 0) + 1
+        if number == 1:
+            self.start_step(task, creator.seq, "eager first step", nested=True,
+                            text=f"{key} step 1 (eager: it ran at once, inside {inside}'s step)")
+        else:
+            self.start_step(task, creator.seq, self.step_reason(task, key, number, None),
+                            nested=True)
+
+    def step_ended(self, task: Any) -> None:
+        self.end_step(task)
+
+    # A note on references. A step that raises leaves a traceback, and the
+    # frames in a traceback keep their locals alive. None of our frames is on
+    # the stack while a step runs (the loop calls us before and after), and
+    # we let go of the task as soon as its step ends: a failed task and
+    # everything its coroutine held are freed when the program drops them,
+    # exactly as in an untraced run ("exception was never retrieved" is
+    # reported at the same moment).
+
+    def start_step(self, task: Any, cause: int | None, reason: str, *, nested: bool = False,
+                   text: str | None = None) -> None:
         key = self.key_of(task)
         number = self.steps[key] = self.steps.get(key, 0) + 1
-        reason = self.step_reason(task, key, number)
-        seq = self.record("step", f"{key} step {number} ({reason})", task=key, cause=cause,
-                          data={"step": number, "reason": reason})
-        self.run_as(seq, key, task, run)
-        del run
-        self.record_outcome(task, key, seq)
-        del task  # see the note above run_entry
+        depth = 1 if nested and cause is not None else 0
+        seq = self.record("step", text or f"{key} step {number} ({reason})", task=key,
+                          cause=cause, data={"step": number, "reason": reason}, depth=depth)
+        self.actors.append(_Actor(seq, key, task))
 
-    def step_reason(self, task: Any, key: str, number: int) -> str:
+    def end_step(self, task: Any) -> None:
+        actor = self.actors[-1]
+        if actor.task is not task or actor.key is None or actor.seq is None:
+            return  # a step that began before we watched
+        self.actors.pop()
+        self.record_outcome(task, actor.key, actor.seq, actor.requeued)
+
+    def step_reason(self, task: Any, key: str, number: int, entry: Any) -> str:
         if number == 1:
             return "first step"
         waiter = getattr(task, "_fut_waiter", None)
@@ -536,14 +491,14 @@ class _LoopRecorder:
             if waiter.cancelled():
                 return f"{label or 'its future'} cancelled"
             return f"{label or 'its future'} done"
-        problem = getattr(task, "_step_exc", None)
+        problem = thrown_in(entry, task)
         if problem is not None:
             return f"throw {type(problem).__name__}"
         if getattr(task, "_must_cancel", False):
             return "cancel requested"
         return "again after a bare yield"
 
-    def record_outcome(self, task: Any, key: str, step: int) -> None:
+    def record_outcome(self, task: Any, key: str, step: int, requeued: Any) -> None:
         if task.done():
             self.waiting.pop(key, None)
             if task.cancelled():
@@ -573,13 +528,68 @@ class _LoopRecorder:
                               "where": str(where) if where else None,
                               "tasks": [self.key_of(t) for t in wait.tasks]})
             return
-        if self.requeued:
-            problem = getattr(task, "_step_exc", None)
+        if requeued is not None:
+            problem = thrown_in(requeued, task)
             if problem is not None:
                 text = f"{key} yielded something that is not a future: {problem}"
             else:
                 text = f"{key} yields (a bare yield, as in sleep(0)): runs again next turn"
-            self.pending[id(task)] = self.record("yields", text, task=key, cause=step)
+            self.pending[id(requeued)] = self.record("yields", text, task=key, cause=step)
+
+    # --- timers and IO ------------------------------------------------------------------
+
+    def timer_armed(self, timer: Any) -> None:
+        what = describe_timer(timer)
+        relative = timer.when() - self.origin
+        self.timers[id(timer)] = self.record(
+            "timer-armed", f"timer armed for {relative:.3f}: {what}",
+            data={"when": relative, "timer": what}, **self.nested())
+
+    def timer_cancelled(self, timer: Any) -> None:
+        armed = self.timers.pop(id(timer), None)
+        what = describe_timer(timer)
+        actor = self.actors[-1]
+        self.record("timer-cancelled", f"timer cancelled: {what}",
+                    data={"when": timer.when() - self.origin, "timer": what, "armed": armed},
+                    by=actor.key, depth=1 if actor.seq is not None else 0,
+                    cause=actor.seq if actor.seq is not None else armed)
+
+    def io_watched(self, fileobj: Any, event: int, handle: Any) -> None:
+        fd = _fd_of(fileobj)
+        if not self.is_self_pipe(fd):
+            name = _EVENT_NAMES.get(event, str(event))
+            self.record("io-watch", f"watch fd {fd} for {name}: {_entry_text(handle)}",
+                        data={"fd": fd, "event": name}, **self.nested())
+
+    def io_unwatched(self, fileobj: Any, event: int) -> None:
+        fd = _fd_of(fileobj)
+        if not self.is_self_pipe(fd):
+            name = _EVENT_NAMES.get(event, str(event))
+            self.record("io-unwatch", f"stop watching fd {fd} for {name}",
+                        data={"fd": fd, "event": name}, **self.nested())
+
+    def io_ready(self, fd: int, event: int, handle: Any) -> None:
+        if not self.is_self_pipe(fd):
+            name = _EVENT_NAMES.get(event, str(event))
+            self.pending[id(handle)] = self.record("io-ready", f"fd {fd} ready to {name}",
+                                                   data={"fd": fd, "event": name})
+
+
+def _announces_steps(task: Any) -> bool:
+    """True for miniloop's tasks, which show each step (step_started/step_ended)."""
+    return isinstance(task, Task)
+
+
+def _get_coro(task: Any) -> Any:
+    try:
+        return task.get_coro()
+    except Exception:
+        return None
+
+
+def _earliest_timer(loop: Any) -> Any:
+    first = loop._timers[0]
+    return first[1] if isinstance(first, tuple) else first  # a heap of (when, timer) pairs
 
 
 def _fd_of(fileobj: Any) -> int:
@@ -603,8 +613,8 @@ def recording(*, log: TextIO | None = None) -> Iterator[Trace]:
     """Record every miniloop loop made inside the block; yields the Trace.
 
     With ``log``, each event is also written there as it happens (see
-    ``textlog.py``). The trace's watcher goes first in line, so that other
-    tools (step mode) wrap the recorded turn rather than replace it. A
+    ``textlog.py``). The trace watches a new loop before any other tool, so
+    that its turn count is up to date when step mode shows a turn. A
     recording inside another one shares its Trace: a loop is recorded once.
     """
     if _active:
@@ -616,11 +626,11 @@ def recording(*, log: TextIO | None = None) -> Iterator[Trace]:
     trace = Trace()
     if log is not None:
         trace.listen(TextLog(log))
-    loop_module.new_loop_watchers.insert(0, trace.attach)
+    new_loop_watchers.insert(0, trace.attach)
     _active.append(trace)
     try:
         yield trace
     finally:
         _active.remove(trace)
-        loop_module.new_loop_watchers.remove(trace.attach)
+        new_loop_watchers.remove(trace.attach)
         trace.detach_all()
