@@ -534,6 +534,69 @@ def test_eager_tasks_are_recorded_with_their_first_step() -> None:
     assert [e.kind for e in trace.for_task(created[0].task)][-1] == "finished"
 
 
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "fast"])
+def test_a_first_step_taken_inside_the_creator_s_step_is_nested_under_it(plain: bool) -> None:
+    # What an eager task does (3.12+), on any Python: the first step runs in create_task.
+    base: Any = miniloop.Loop if plain else miniloop.assembly.FastLoop
+
+    class StartsAtOnce(base.task_class):  # type: ignore[misc,name-defined]
+        __slots__ = ()
+
+        def _start(self) -> None:
+            loop = self._loop
+            if not loop.is_running():
+                super()._start()
+                return
+            creator = asyncio.current_task(loop)
+            asyncio.tasks._leave_task(loop, creator)
+            try:
+                self._run() if hasattr(self, "_run") else self._step()
+            finally:
+                asyncio.tasks._enter_task(loop, creator)
+            if not self.done():
+                miniloop.core.events.register_task(self)
+
+    class LoopOfEagerTasks(base):  # type: ignore[misc,valid-type]
+        task_class = StartsAtOnce
+
+    async def quick() -> int:
+        return 1
+
+    async def slow() -> int:
+        await miniloop.sleep(1)
+        return 2
+
+    async def main() -> list[int]:
+        first, second = miniloop.create_task(quick()), miniloop.create_task(slow())
+        return [await first, await second]
+
+    with recording() as trace:
+        loop = LoopOfEagerTasks(clock=miniloop.VirtualClock())
+        try:
+            assert loop.run_until_complete(main()) == [1, 2]
+        finally:
+            loop.close()
+    lines = [f"{event.turn} {'  ' * event.depth}{event.text.split(', at ')[0]}"
+             for event in trace.events if event.turn == 1]
+    assert lines == [
+        "1 Task-1 step 1 (first step)",
+        "1   Task-2 test_a_first_step_taken_inside_the_creator_s_step_is_nested_under_it"
+        ".quick() created eagerly by Task-1",
+        "1   Task-2 step 1 (eager: it ran at once, inside Task-1's step)",
+        "1   Task-2 finished, returned 1",
+        "1   Task-3 test_a_first_step_taken_inside_the_creator_s_step_is_nested_under_it"
+        ".slow() created eagerly by Task-1",
+        "1   Task-3 step 1 (eager: it ran at once, inside Task-1's step)",
+        "1   timer armed for 1.000: end of sleep",
+        "1   Task-3 waits on sleep(1) until 1.000",
+        "1 Task-1 waits on Task-3 test_a_first_step_taken_inside_the_creator_s_step_is_nested_"
+        "under_it.slow()",
+    ]
+    assert [e.data["step"] for e in trace.for_task("Task-3") if e.kind == "step"] == [1, 2]
+    eager_step = next(e for e in trace.of_kind("step") if e.task == "Task-2")
+    assert eager_step.cause == trace.of_kind("step")[0].seq  # caused by Task-1's step
+
+
 def test_a_cancelled_handle_is_described_without_its_dropped_arguments() -> None:
     from miniloop.tools.describe import describe_callback
 

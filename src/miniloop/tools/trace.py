@@ -210,6 +210,7 @@ class _Actor:
     task: Any = None
     text: str = "the program"
     requeued: Any = None  # the ready-queue entry a bare yield of this step added
+    depth: int = 0  # 1 for an eager step, inside its creator's: its outcome is indented too
 
 
 @dataclass
@@ -380,7 +381,7 @@ class _LoopRecorder(Observer):
                           f"{self.actor_name()}'s step)", task=key, cause=actor.seq,
                           data={"step": 1, "reason": "eager first step"},
                           depth=1 if actor.seq is not None else 0)
-        self.record_outcome(task, key, seq, None)
+        self.record_outcome(task, key, seq, None, 1 if actor.seq is not None else 0)
 
     # --- running what is ready ----------------------------------------------------------
 
@@ -473,14 +474,14 @@ class _LoopRecorder(Observer):
         depth = 1 if nested and cause is not None else 0
         seq = self.record("step", text or f"{key} step {number} ({reason})", task=key,
                           cause=cause, data={"step": number, "reason": reason}, depth=depth)
-        self.actors.append(_Actor(seq, key, task))
+        self.actors.append(_Actor(seq, key, task, depth=depth))
 
     def end_step(self, task: Any) -> None:
         actor = self.actors[-1]
         if actor.task is not task or actor.key is None or actor.seq is None:
             return  # a step that began before we watched
         self.actors.pop()
-        self.record_outcome(task, actor.key, actor.seq, actor.requeued)
+        self.record_outcome(task, actor.key, actor.seq, actor.requeued, actor.depth)
 
     def step_reason(self, task: Any, key: str, number: int, entry: Any) -> str:
         if number == 1:
@@ -498,22 +499,29 @@ class _LoopRecorder(Observer):
             return "cancel requested"
         return "again after a bare yield"
 
-    def record_outcome(self, task: Any, key: str, step: int, requeued: Any) -> None:
+    def record_outcome(self, task: Any, key: str, step: int, requeued: Any,
+                       depth: int = 0) -> None:
+        """What step ``step`` of ``task`` gave back: an ending, a wait or a bare yield.
+
+        ``depth`` is the step's own: an eager step's outcome is indented under
+        its creator's step, as the eager step is.
+        """
         if task.done():
             self.waiting.pop(key, None)
             if task.cancelled():
-                self.record("cancelled", f"{key} cancelled", task=key, cause=step)
+                self.record("cancelled", f"{key} cancelled", task=key, cause=step, depth=depth)
                 return
             # Read the outcome without result()/exception(): those would mark
             # an exception as retrieved, and silence asyncio's warning.
             exc = getattr(task, "_exception", None)
             if exc is not None:
                 self.record("failed", f"{key} failed: {type(exc).__name__}: {exc}", task=key,
-                            cause=step, data={"exception": f"{type(exc).__name__}: {exc}"})
+                            cause=step, depth=depth,
+                            data={"exception": f"{type(exc).__name__}: {exc}"})
             else:
                 result = short_repr(getattr(task, "_result", None), 40)
                 self.record("finished", f"{key} finished, returned {result}", task=key,
-                            cause=step, data={"result": result})
+                            cause=step, depth=depth, data={"result": result})
             return
         if getattr(task, "_fut_waiter", None) is not None:
             wait = describe_wait(task, self.loop.time(), origin=self.origin)
@@ -523,7 +531,7 @@ class _LoopRecorder(Observer):
             if where is not None:
                 text += f", at {where}"
             until = None if wait.until is None else wait.until - self.origin
-            self.record("waits", text, task=key, cause=step,
+            self.record("waits", text, task=key, cause=step, depth=depth,
                         data={"wait": wait.kind, "label": wait.label, "until": until,
                               "where": str(where) if where else None,
                               "tasks": [self.key_of(t) for t in wait.tasks]})
@@ -534,7 +542,8 @@ class _LoopRecorder(Observer):
                 text = f"{key} yielded something that is not a future: {problem}"
             else:
                 text = f"{key} yields (a bare yield, as in sleep(0)): runs again next turn"
-            self.pending[id(requeued)] = self.record("yields", text, task=key, cause=step)
+            self.pending[id(requeued)] = self.record("yields", text, task=key, cause=step,
+                                                     depth=depth)
 
     # --- timers and IO ------------------------------------------------------------------
 
