@@ -353,3 +353,42 @@ def test_a_cursor_kept_by_a_finished_thread_does_not_lock_its_table() -> None:
     done = run_program(SQLITE_CURSOR_OF_A_THREAD)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "read\ndropped\n"
+
+
+# --- how the report watches the loop ------------------------------------------------------------
+
+
+def test_every_loop_is_watched_and_only_a_sleep_without_deadline_is_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[Any] = []
+    monkeypatch.setattr(deadlock, "break_deadlock", lambda loop: checked.append(loop) or False)
+    loop = miniloop.Loop()
+    try:
+        observer = loop.observer
+        observers = getattr(observer, "observers", [observer])
+        watches = [o for o in observers if isinstance(o, deadlock.DeadlockWatch)]
+        assert len(watches) == 1
+        assert watches[0].about_to_sleep(1.0) is False and checked == []  # a timer will wake it
+        assert watches[0].about_to_sleep(None) is False and checked == [loop]
+        assert not {name for name in vars(loop) if callable(getattr(type(loop), name, None))}
+    finally:
+        loop.close()
+
+
+def test_the_core_loop_alone_reports_a_deadlock_too() -> None:
+    done = run_program("""
+        import miniloop
+
+        loop = miniloop.CoreLoop()
+
+        async def main():
+            await loop.create_future()
+
+        try:
+            loop.run_until_complete(main())
+        except miniloop.DeadlockError as error:
+            print("DeadlockError:", error)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("DeadlockError: deadlock: Task-1 waits on ")
+    assert "miniloop: deadlock." in done.stderr
