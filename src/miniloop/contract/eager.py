@@ -41,7 +41,7 @@ def start_eagerly(task: Any) -> None:
     try:
         _aio_tasks._register_eager_task(task)
         try:
-            task._step()
+            task._context.run(task._step)
         finally:
             _aio_tasks._unregister_eager_task(task)
     finally:

@@ -122,16 +122,18 @@ def listing() -> str:
 
 def introduction(exercise: Exercise) -> str:
     """What to write for ``exercise``, and the commands to go on with."""
-    slug = exercise.slug
+    file = exercise.starter_file
+    commands = [(f"--template > {file}", "a starter file"), (file, "check it"),
+                ("--solution", "when you are done")]
+    width = max(len(command) for command, _ in commands)
     return "\n".join([
         f"Chapter {exercise.chapter}: {exercise.title}",
         "",
         exercise.statement,
         "",
         "To do it:",
-        f"  {PROG} {exercise.chapter} --template > {slug}.py   # a starter file",
-        f"  {PROG} {exercise.chapter} {slug}.py                # check it",
-        f"  {PROG} {exercise.chapter} --solution               # when you are done",
+        *(f"  {PROG} {exercise.chapter} {command.ljust(width)}   # {why}"
+          for command, why in commands),
     ])
 
 

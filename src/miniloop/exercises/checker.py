@@ -39,15 +39,19 @@ import contextlib
 import gc
 import importlib.util
 import inspect
+import re
 import signal
 import sys
 import threading
+import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from miniloop.tools.describe import is_library_file
 
 Say = Callable[..., None]
 
@@ -111,6 +115,14 @@ class Exercise:
     precheck: Callable[[Any], str | None] | None = None
     # For exercises whose truth is a fixed transcript rather than a run.
     expected: Callable[[Scenario], list[str]] | None = None
+    # The file name the commands suggest for the starter file, when the
+    # chapter's text uses another than ``SLUG.py``.
+    starter: str = ""
+
+    @property
+    def starter_file(self) -> str:
+        """``gather.py``: what to call the starter file in the suggested commands."""
+        return self.starter or f"{self.slug}.py"
 
     @property
     def statement(self) -> str:
@@ -144,6 +156,43 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}({', '.join(repr(arg) for arg in exc.args)})"
 
 
+def where_it_failed(exc: BaseException) -> list[str]:
+    """The line that raised ``exc``, as a Python traceback shows it (two lines), or nothing.
+
+    That is the innermost line of the learner's own code in the traceback:
+    an error raised deep inside asyncio (``set_result`` on a done future,
+    say) is the learner's mistake at the line that called it. Only when no
+    such line exists is it the innermost line of all.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if not is_library_file(frame.filename)]
+    if not frames:
+        return []
+    frame = (own or frames)[-1]
+    lines = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}']
+    if frame.line:
+        lines.append(f"    {frame.line}")
+    return lines
+
+
+def as_python_shows_it(exc: BaseException) -> str:
+    """An error as Python prints it, without the whole traceback.
+
+    A SyntaxError shows its file, line, the source line and a caret under
+    the place; any other error, the line that raised it (``where_it_failed``)
+    and ``TypeError: message``.
+    """
+    if isinstance(exc, SyntaxError):
+        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+    what = "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+    return "\n".join([*where_it_failed(exc), what])
+
+
+# asyncio ends "Exception in callback step() at task.py:7" with where the
+# callback was *defined*: the def line, not the line that failed.
+_DEFINED_AT = re.compile(r" at \S+:\d+$")
+
+
 class Transcript:
     """The lines a scenario said, with ``say`` as the way to add one."""
 
@@ -175,8 +224,14 @@ def run_on_loop(program: Callable[..., Any], implementation: Any,
 
     def report(loop: Any, context: dict[str, Any]) -> None:
         exc = context.get("exception")
+        message = str(context.get("message"))
+        failed_at = where_it_failed(exc) if exc is not None else []
+        if failed_at:
+            message = _DEFINED_AT.sub("", message)  # the failing line follows instead
         detail = f" {describe_error(exc)}" if exc is not None else ""
-        transcript.say(f"loop reported: {context.get('message')}{detail}")
+        transcript.say(f"loop reported: {message}{detail}")
+        for line in failed_at:
+            transcript.say(line)
         if isinstance(exc, NotImplementedError):
             # A template's placeholder failed in a callback: nothing is going
             # to wake the scenario, so do not wait for the time limit.
@@ -343,7 +398,7 @@ def load(path: Path, name: str) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[module_name]
-        raise LoadError(f"importing {path} failed: {describe_error(exc)}") from exc
+        raise LoadError(f"importing {path} failed:\n{as_python_shows_it(exc)}") from exc
     if not hasattr(module, name):
         raise LoadError(f"{path} defines no {name!r}: that is the name the checker looks for")
     return getattr(module, name)
@@ -371,8 +426,8 @@ def render(verdict: Verdict) -> str:
     lines.append("")
     if not failures:
         count = len(verdict.outcomes)
-        every = "The scenario behaves" if count == 1 else f"All {count} scenarios behave"
-        lines += [f"{every} as {exercise.reference_label} says. Well done!",
+        every = "The scenario agrees" if count == 1 else f"All {count} scenarios agree"
+        lines += [f"{every} with {exercise.reference_label}. Well done!",
                   f"Compare with the reference solution: "
                   f"python -m miniloop.exercises {exercise.chapter} --solution"]
         return "\n".join(lines)

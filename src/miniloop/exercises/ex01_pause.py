@@ -129,7 +129,7 @@ EXERCISE = Exercise(
     slug="pause",
     title="pause(turns), a coroutine made of a plain generator",
     name="pause",
-    reference_label="asyncio.sleep(0), turns times",
+    reference_label="asyncio.sleep(0) in a loop",
     reference=lambda: asyncio_pause,
     scenarios=(
         Scenario("two tasks pausing one turn at a time take turns", take_turns,

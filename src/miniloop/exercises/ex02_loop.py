@@ -175,4 +175,5 @@ EXERCISE = Exercise(
     ),
     run=run_plain,
     module=__name__,
+    starter="tinyloop.py",  # chapter 2 calls it that
 )

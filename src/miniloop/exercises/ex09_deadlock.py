@@ -100,4 +100,5 @@ EXERCISE = Exercise(
     module=__name__,
     precheck=_must_be_async,
     expected=_expected,
+    starter="bank.py",
 )

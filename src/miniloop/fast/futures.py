@@ -12,9 +12,6 @@ what the plain version does instead:
   callback ``task._wakeup`` with a copy of the task's context. Fast: the
   future keeps ``(task, None)`` in its callback list and, when done,
   appends the task straight to the ready queue (same turn, same place).
-* **One frame per step.** Plain: ``_step`` calls ``_run_coroutine``.
-  Fast: both in one method, and only the coroutine runs inside the
-  task's context.
 
 ``python -m bench`` measures the gain (see ``bench/RESULTS.md``).
 
@@ -27,15 +24,10 @@ from typing import Any
 
 from miniloop.contract import objects
 from miniloop.core.events import (
-    CancelledError,
-    InvalidStateError,
-    enter_task,
-    leave_task,
     register_task,
 )
-from miniloop.core import futures as core_futures
 from miniloop.core.futures import PENDING
-from miniloop.core.tasks import error_of, without_this_frame
+from miniloop.core.tasks import error_of
 
 
 class _ParkedTasks:
@@ -92,49 +84,9 @@ class Task(_ParkedTasks, objects.Task[Any]):
             observer.scheduled(self)
 
     def _run(self) -> None:
-        """The loop found us on its ready queue: take one step."""
+        """The loop found us on its ready queue: take one step, in our context."""
         waiter = self._fut_waiter
-        self._step(None if waiter is None else error_of(waiter))
-
-    def _step(self, exc: BaseException | None = None) -> None:
-        if self._state is not PENDING:
-            raise InvalidStateError(f"_step(): already done: {self!r}, {exc!r}")
-        if self._must_cancel:
-            if not isinstance(exc, CancelledError):
-                exc = self._make_cancelled_error()
-            self._must_cancel = False
-        self._fut_waiter = None
-        loop = self._loop
-        observer = loop.observer
-        enter_task(loop, self)
-        if observer:
-            observer.step_started(self)
-        try:
-            if exc is None:
-                result = self._context.run(self._coro.send, None)
-            else:
-                result = self._context.run(self._coro.throw, exc)
-        except StopIteration as returned:
-            if self._must_cancel:
-                self._must_cancel = False
-                core_futures.Future.cancel(self, msg=self._cancel_message)
-            else:
-                core_futures.Future.set_result(self, returned.value)
-        except CancelledError as cancelled:
-            self._cancelled_exc = without_this_frame(cancelled)
-            core_futures.Future.cancel(self)
-        except (KeyboardInterrupt, SystemExit) as fatal:
-            core_futures.Future.set_exception(self, fatal)
-            raise
-        except BaseException as failure:
-            core_futures.Future.set_exception(self, without_this_frame(failure))
-        else:
-            self._park_on(result)
-        finally:
-            leave_task(loop, self)
-            if observer:
-                observer.step_ended(self)
-            del self, exc  # no cycle through this frame (see core/tasks.py)
+        self._context.run(self._step, None if waiter is None else error_of(waiter))
 
     def _park_on(self, result: Any) -> None:
         if result is None:
@@ -150,10 +102,6 @@ class Task(_ParkedTasks, objects.Task[Any]):
                 self._must_cancel = False
             return
         super()._park_on(result)
-
-    def _wakeup(self, future: Any) -> None:
-        # A foreign future's done callback (ours store the task itself).
-        self._run()
 
 
 _FAST_FUTURES = (Future, Task, _GatheringFuture)
