@@ -8,6 +8,7 @@ and the wrong one must fail at the scenario that probes its mistake.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -404,3 +405,96 @@ def test_python_dash_m_runs_it_with_help() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "--template" in done.stdout and "exit status" in done.stdout
+
+
+# --- errors in the learner's code are shown where they are --------------------------------
+
+
+def test_a_syntax_error_is_shown_as_python_shows_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "task.py", """
+        import asyncio
+
+        def start(coro):
+            loop = asyncio.get_running_loop(
+            return loop
+        """)
+    assert main(["task", str(path)]) == 1
+    out = capsys.readouterr().out
+    python = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert out.endswith(f"Not yet: importing {path} failed:\n{python.stderr}")
+    assert f'  File "{path}", line 5\n    loop = asyncio.get_running_loop(\n' in out
+    assert out.rstrip().endswith("^\nSyntaxError: '(' was never closed")
+    assert "SyntaxError(" not in out  # no raw repr
+
+
+def test_an_error_while_importing_names_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "gather.py", "import asyncio\n\nraise RuntimeError('oops')\n")
+    assert main(["gather", str(path)]) == 1
+    assert capsys.readouterr().out.endswith(
+        f"importing {path} failed:\n"
+        f'  File "{path}", line 3, in <module>\n'
+        "    raise RuntimeError('oops')\n"
+        "RuntimeError: oops\n")
+
+
+FAILS_IN_A_CALLBACK = """
+    import asyncio
+
+    def start(coro):
+        loop = asyncio.get_running_loop()
+        outcome = loop.create_future()
+
+        def step():
+            coro.close()
+            outcome.set_result("stepped")
+            outcome.set_result("twice")    # line 11: the line that fails
+
+        loop.call_soon(step)
+        return outcome
+    """
+
+
+def test_an_error_in_a_callback_is_reported_at_the_line_that_failed(tmp_path: Path) -> None:
+    # asyncio's own message says where the callback was defined (its def
+    # line, 8): the learner needs the line that raised, even when the error
+    # comes from inside asyncio (set_result on a done future).
+    exercise = EXERCISES["task"]
+    path = write(tmp_path, "task.py", FAILS_IN_A_CALLBACK)
+    verdict = check(exercise, load(path, "start"), str(path))
+    lines = verdict.outcomes[0].actual
+    reported = next(i for i, line in enumerate(lines) if line.startswith("loop reported:"))
+    assert lines[reported] == ("loop reported: Exception in callback start.<locals>.step() "
+                               "InvalidStateError('invalid state')")
+    assert lines[reported + 1:reported + 3] == [
+        f'  File "{path}", line 11, in step',
+        '    outcome.set_result("twice")    # line 11: the line that fails']
+    assert f"{path}:8" not in "\n".join(lines)
+
+
+# --- the words the checker says --------------------------------------------------------------
+
+
+def test_passing_says_so_in_plain_english() -> None:
+    exercise = EXERCISES["pause"]
+    report = render(check(exercise, load(exercise.solution_path, "pause"), "solution"))
+    assert "All 6 scenarios agree with asyncio.sleep(0) in a loop. Well done!" in report
+    deadlock = EXERCISES["deadlock"]
+    report = render(check(deadlock, load(deadlock.solution_path, "main"), "solution"))
+    assert "The scenario agrees with the expected output. Well done!" in report
+
+
+@pytest.mark.parametrize("slug", list(EXERCISES))
+def test_the_commands_name_the_starter_file_as_the_chapter_does(
+        slug: str, capsys: pytest.CaptureFixture[str]) -> None:
+    exercise = EXERCISES[slug]
+    assert main([slug]) == 0
+    introduction = capsys.readouterr().out
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    (chapter,) = docs.glob(f"{exercise.chapter:02d}-*.md")
+    for text in (introduction, exercise.statement, chapter.read_text(encoding="utf-8")):
+        suggested = re.findall(rf"exercises {exercise.chapter} --template > (\S+)", text)
+        assert set(suggested) <= {exercise.starter_file}, (chapter.name, suggested)
+    assert f"--template > {exercise.starter_file}" in introduction
