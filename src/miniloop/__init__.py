@@ -37,7 +37,8 @@ from miniloop.contract.runners import Runner, run
 from miniloop.core.futures import isfuture
 from miniloop.core.loop import CoreLoop, Handle, TimerHandle
 from miniloop.core.primitives import coroutine, create_task, gather, sleep
-from miniloop.core.tasks import ensure_future, iscoroutine
+from miniloop.contract.versions import is_coroutine as iscoroutine
+from miniloop.core.tasks import ensure_future
 from miniloop.io import processes as subprocess
 from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
 from miniloop.io.protocols import (

@@ -9,7 +9,7 @@ async def step(n: int) -> int:
 
 with asyncio.Runner() as runner:
     print(runner.run(step(1)), runner.run(step(2)))
-    print(type(runner.get_loop()).__name__ in {"_UnixSelectorEventLoop", "Loop"})
+    print(type(runner.get_loop()).__name__ in {"_UnixSelectorEventLoop", "Loop", "FastLoop"})
 
 loop = asyncio.new_event_loop()
 try:

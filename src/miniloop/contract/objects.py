@@ -157,7 +157,10 @@ class _Described:
     def cancel(self) -> None:
         """Do not run the callback after all."""
         if not self._cancelled and self._loop._debug:
-            self._repr = reprs.describe_handle(self)  # keep saying what it was
+            # Keep saying what it was, cancelled, once the callback is dropped.
+            self._cancelled = True
+            self._repr = reprs.describe_handle(self)
+            self._cancelled = False
         super().cancel()  # type: ignore[misc]
 
     def _describe(self) -> str:
@@ -204,6 +207,11 @@ class TimerHandle(_Described, loop.TimerHandle):
 
     def __hash__(self) -> int:
         return hash(self._when)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, loop.TimerHandle):
+            return NotImplemented
+        return super().__lt__(other)
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, loop.TimerHandle):

@@ -191,7 +191,11 @@ class Future(Generic[T]):
     def __await__(self) -> Generator[Any, None, T]:
         if not self.done():
             self._asyncio_future_blocking = True
-            yield self  # The task driving us stops here until we are done.
+            try:
+                yield self  # The task driving us stops here until we are done.
+            except BaseException:
+                del self  # what is thrown in must not hold us through this frame
+                raise
         if not self.done():
             raise RuntimeError("await wasn't used with future")
         error = self._error()  # raised here, not by result(): one frame less

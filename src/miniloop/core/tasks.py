@@ -113,7 +113,7 @@ class Task(Future[T]):
                 observer.step_ended(self)
             # A traceback caught in the step holds this frame: it must not
             # hold the task too, or that is a cycle only the collector frees.
-            del self
+            del self, exc
 
     def _run_coroutine(self, exc: BaseException | None) -> None:
         try:
@@ -171,7 +171,12 @@ class Task(Future[T]):
         # The future we parked on is done: step, throwing its exception (or
         # its cancellation) into the coroutine; a result, the coroutine's
         # ``await`` takes from the future itself.
-        self._step(error_of(future))
+        error = error_of(future)
+        del future  # no cycle through this frame (see _step)
+        try:
+            self._step(error)
+        finally:
+            del self, error
 
     # --- cancellation ------------------------------------------------------------
 

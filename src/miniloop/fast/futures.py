@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from miniloop.contract import objects
+from miniloop.contract.reprs import describe_callback
 from miniloop.core.events import (
     register_task,
 )
@@ -86,7 +87,16 @@ class Task(_ParkedTasks, objects.Task[Any]):
     def _run(self) -> None:
         """The loop found us on its ready queue: take one step, in our context."""
         waiter = self._fut_waiter
-        self._context.run(self._step, None if waiter is None else error_of(waiter))
+        try:
+            self._context.run(self._step, None if waiter is None else error_of(waiter))
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # the step could not even start: report it
+            self._loop.call_exception_handler({
+                "message": f"Exception in callback {describe_callback(self._run, ())}",
+                "exception": exc, "handle": self})
+        finally:
+            del self, waiter  # no cycle through this frame (see core/tasks.py)
 
     def _park_on(self, result: Any) -> None:
         if result is None:
