@@ -173,7 +173,25 @@ def _version(version: str) -> str:
     return f"miniloop {version} (Python {sys.version.split()[0]})"
 
 
+@contextlib.contextmanager
+def plain_loops() -> Iterator[None]:
+    """Every loop made meanwhile is plain: only the teaching core's code runs (no fast/)."""
+    previous = os.environ.get("MINILOOP_PLAIN")
+    os.environ["MINILOOP_PLAIN"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["MINILOOP_PLAIN"]
+        else:
+            os.environ["MINILOOP_PLAIN"] = previous
+
+
 OPTIONS: list[Option[RunSettings]] = [
+    Option(("--plain",),
+           "run on the plain loop: exactly the code of core/ a learner reads, without "
+           "the speed-ups of fast/ (same behaviour, slower; MINILOOP_PLAIN=1 does the same)",
+           lambda settings, _: settings.around_run.append(plain_loops)),
     Option(("--virtual-time",),
            "simulated time: when nothing can run, jump to the next timer (sleeps cost "
            "nothing; loop.time() still moves by exactly the sleeps)",
