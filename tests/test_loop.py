@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop import Handle, TimerHandle, VirtualClock
+from miniloop import Handle, VirtualClock
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ from __future__ import annotations
 import sys
 
 from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
+from miniloop.contract.objects import Future, Task
+from miniloop.contract.runners import Runner, run
+from miniloop.contract.versions import is_coroutine as iscoroutine
 from miniloop.core.clock import RealClock, VirtualClock, virtual_time
 from miniloop.core.events import (
     CancelledError,
@@ -32,12 +35,9 @@ from miniloop.core.events import (
     get_running_loop,
     new_event_loop,
 )
-from miniloop.contract.objects import Future, Task
-from miniloop.contract.runners import Runner, run
 from miniloop.core.futures import isfuture
 from miniloop.core.loop import CoreLoop, Handle, TimerHandle
 from miniloop.core.primitives import coroutine, create_task, gather, sleep
-from miniloop.contract.versions import is_coroutine as iscoroutine
 from miniloop.core.tasks import ensure_future
 from miniloop.io import processes as subprocess
 from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
@@ -107,8 +107,7 @@ __all__ += [
     "LifoQueue", "Lock", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "Semaphore",
 ]
 if sys.version_info >= (3, 12):
-    from miniloop.contract.eager import create_eager_task_factory
-    from miniloop.contract.eager import eager_task_factory
+    from miniloop.contract.eager import create_eager_task_factory, eager_task_factory
 
     __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):

@@ -19,7 +19,7 @@ Read next: ``primitives.py``.
 
 from __future__ import annotations
 
-import asyncio.tasks as _aio_tasks
+import asyncio.tasks
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -27,6 +27,11 @@ from miniloop.contract import versions
 from miniloop.core import events
 
 TaskFactory = Callable[..., Any]
+
+# asyncio contract (3.12+): the hooks that let a task run before it is scheduled.
+_swap_current_task: Any = getattr(asyncio.tasks, "_swap_current_task", None)
+_register_eager_task: Any = getattr(asyncio.tasks, "_register_eager_task", None)
+_unregister_eager_task: Any = getattr(asyncio.tasks, "_unregister_eager_task", None)
 
 
 def start_eagerly(task: Any) -> None:
@@ -37,15 +42,15 @@ def start_eagerly(task: Any) -> None:
     # asyncio contract (3.12+): set the creator aside; the task's own step
     # then enters and leaves as any step does, so during it the task is the
     # current task, and asyncio.all_tasks() finds it among the eager ones.
-    previous = _aio_tasks._swap_current_task(loop, None)
+    previous = _swap_current_task(loop, None)
     try:
-        _aio_tasks._register_eager_task(task)
+        _register_eager_task(task)
         try:
             task._context.run(task._step)
         finally:
-            _aio_tasks._unregister_eager_task(task)
+            _unregister_eager_task(task)
     finally:
-        _aio_tasks._swap_current_task(loop, previous)
+        _swap_current_task(loop, previous)
         if task.done():
             task._coro = None  # as asyncio: a task finished at birth lets go of it
         else:

@@ -25,6 +25,7 @@ from miniloop.contract.asyncgens import AsyncGeneratorsMixin
 from miniloop.contract.debugging import DebugModeMixin
 from miniloop.contract.reporting import ExceptionHandlerMixin
 from miniloop.contract.selector import SelectorMixin
+from miniloop.core import futures, loop, primitives, tasks
 from miniloop.core.loop import CoreLoop
 
 
@@ -32,11 +33,11 @@ class ContractLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGe
                    CoreLoop):
     """The core loop plus everything asyncio programs can observe of a loop."""
 
-    handle_class = objects.Handle
-    timer_class = objects.TimerHandle
-    future_class = objects.Future
-    task_class = objects.Task
-    gathering_future_class = objects._GatheringFuture
+    handle_class: type[loop.Handle] = objects.Handle
+    timer_class: type[loop.TimerHandle] = objects.TimerHandle
+    future_class: type[futures.Future[Any]] = objects.Future
+    task_class: type[tasks.Task[Any]] = objects.Task
+    gathering_future_class: type[primitives._GatheringFuture] = objects._GatheringFuture
 
     # A miniloop Task refuses any other loop (contract/objects.py).
     _runs_miniloop_tasks = True

@@ -23,7 +23,7 @@ from types import FrameType, GenericAlias
 from typing import Any, TextIO, TypeVar
 
 from miniloop.contract import eager, reprs, stacks, versions
-from miniloop.core import futures, loop, primitives, tasks
+from miniloop.core import events, futures, loop, primitives, tasks
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ class _Observable:
     def _log_traceback(self, value: bool) -> None:
         if value:
             raise ValueError("_log_traceback can only be set to False")
-        self._log_tb = False
+        self._log_tb = False  # type: ignore[misc]
 
     def _refuse_stop_iteration(self, exception: BaseException) -> BaseException:
         return versions.refuse_stop_iteration(exception)
@@ -96,7 +96,7 @@ class Task(tasks.Task[T], Future[T]):
                  context: contextvars.Context | None = None, eager_start: bool = False) -> None:
         self._log_destroy_pending = False  # until the task is really alive
         self._eager_start = eager_start
-        loop = futures.loop_for_new_future() if loop is None else loop
+        loop = events.loop_for_new_future() if loop is None else loop
         if not getattr(loop, "_runs_miniloop_tasks", False):
             raise TypeError(f"a miniloop Task needs a miniloop loop, got {loop!r}")
         if not versions.is_coroutine(coro):
@@ -158,9 +158,9 @@ class _Described:
         """Do not run the callback after all."""
         if not self._cancelled and self._loop._debug:
             # Keep saying what it was, cancelled, once the callback is dropped.
-            self._cancelled = True
-            self._repr = reprs.describe_handle(self)
-            self._cancelled = False
+            self._cancelled = True  # type: ignore[misc]
+            self._repr = reprs.describe_handle(self)  # type: ignore[misc]
+            self._cancelled = False  # type: ignore[misc]
         super().cancel()  # type: ignore[misc]
 
     def _describe(self) -> str:

@@ -47,7 +47,7 @@ _LOOP_MACHINERY = ("miniloop.core.loop", "miniloop.contract.", "miniloop.fast.")
 
 def first_frame_outside_loop() -> Any:
     """The frame of the code that asked for a handle (call_soon, call_later...)."""
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith(_LOOP_MACHINERY):
         frame = frame.f_back
     return frame

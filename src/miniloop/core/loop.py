@@ -149,7 +149,7 @@ class CoreLoop:
         self._ready: deque[Handle] = deque()
         self._timers: list[TimerHandle] = []  # a heap: the earliest is _timers[0]
         self._cancelled_timers = 0
-        self._selector = selectors.DefaultSelector()
+        self._selector: selectors.BaseSelector = selectors.DefaultSelector()
         self._stopping = False
         self._closed = False
         self._thread_id: int | None = None
@@ -251,7 +251,8 @@ class CoreLoop:
     def _process_io_events(self, io_events: list[tuple[selectors.SelectorKey, int]]) -> None:
         """Put the handle of every ready descriptor on the ready queue."""
         for key, mask in io_events:
-            for event, handle in zip((selectors.EVENT_READ, selectors.EVENT_WRITE), key.data):
+            for event, handle in zip((selectors.EVENT_READ, selectors.EVENT_WRITE), key.data,
+                                     strict=True):
                 if not mask & event or handle is None:
                     continue
                 if handle._cancelled:
@@ -260,6 +261,10 @@ class CoreLoop:
                     self._ready.append(handle)
                     if self.observer:
                         self.observer.io_ready(key.fd, event, handle)
+
+    def _remove_io_handle(self, fileobj: Any, event: int) -> bool:
+        """Stop watching ``fileobj`` (the core watches none; contract/selector.py does)."""
+        return False
 
     # --- running and stopping ---------------------------------------------------------------
 

@@ -100,7 +100,7 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
         nothing: Future[list[Any]] = loop_for_new_future().create_future()
         nothing.set_result([])
         return nothing
-    loop = None
+    loop: Any = None
     children: list[Any] = []
     child_of: dict[Any, Any] = {}  # the same awaitable twice runs once
     for aw in aws:
@@ -143,7 +143,7 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
             child.add_done_callback(child_done)
     for child in done_already:
         child_done(child)
-    return outer
+    return outer  # type: ignore[no-any-return]
 
 
 def _outcome(child: Any) -> Any:

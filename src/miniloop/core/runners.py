@@ -67,7 +67,7 @@ class Runner:
             raise RuntimeError("Runner.run() cannot be called from a running event loop")
         self._lazy_init()
         task = self._loop.create_task(coro, context=self._context if context is None else context)
-        return self._run_main_task(task)
+        return self._run_main_task(task)  # type: ignore[no-any-return]
 
     def _run_main_task(self, task: Any) -> Any:
         return self._loop.run_until_complete(task)

@@ -40,7 +40,7 @@ class _ParkedTasks:
     _state: str
 
     def _schedule_callbacks(self) -> None:
-        callbacks, self._callbacks = self._callbacks, []
+        callbacks, self._callbacks = self._callbacks, []  # type: ignore[misc]
         loop = self._loop
         observer = loop.observer
         for callback, context in callbacks:

@@ -8,12 +8,16 @@ Read next: ``../tools/``, the tools that watch a loop.
 
 from __future__ import annotations
 
+from typing import Any
+
+from miniloop.core import futures as core_futures
+from miniloop.core import primitives, tasks
 from miniloop.fast import futures
 
 
 class FastLoopMixin:
     """Names the fast classes for the loop to make its objects from."""
 
-    future_class = futures.Future
-    task_class = futures.Task
-    gathering_future_class = futures._GatheringFuture
+    future_class: type[core_futures.Future[Any]] = futures.Future
+    task_class: type[tasks.Task[Any]] = futures.Task
+    gathering_future_class: type[primitives._GatheringFuture] = futures._GatheringFuture

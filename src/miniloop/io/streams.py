@@ -45,8 +45,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from miniloop.contract.reporting import logger
-from miniloop.core.events import get_running_loop
-from miniloop.core.events import loop_for_new_future
+from miniloop.core.events import get_running_loop, loop_for_new_future
 from miniloop.core.primitives import sleep
 from miniloop.core.tasks import iscoroutine
 

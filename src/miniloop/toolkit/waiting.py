@@ -35,8 +35,7 @@ import types
 from collections.abc import Coroutine, Generator, Iterable
 from typing import Any
 
-from miniloop.core.events import TimeoutError, get_running_loop
-from miniloop.core.events import loop_for_new_future
+from miniloop.core.events import TimeoutError, get_running_loop, loop_for_new_future
 from miniloop.core.futures import isfuture
 from miniloop.core.tasks import ensure_future
 
