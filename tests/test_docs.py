@@ -6,7 +6,7 @@ Three promises, each checked here for every Markdown file in docs/:
    backticks as ``path: dotted.name``, the path relative to ``src/`` (or to
    the repository root, for ``demos/`` and ``compat/``)::
 
-       `miniloop/core/tasks.py: Task._run`      `demos/countasync.py: count`
+       `miniloop/core/tasks.py: Task._step`     `demos/countasync.py: count`
 
    ``SYMBOL_REFERENCE`` below is the one regex that finds them. The file
    must exist, and the dotted name must be *defined* in it: each step is
@@ -60,7 +60,7 @@ DOCS = ROOT / "docs"
 DOC_FILES = sorted(DOCS.glob("*.md"))
 CHAPTERS = [path for path in DOC_FILES if re.match(r"\d\d-", path.name)]
 
-# `miniloop/core/tasks.py: Task._run`: a source path, a colon, a dotted name, in backticks.
+# `miniloop/core/tasks.py: Task._step`: a source path, a colon, a dotted name, in backticks.
 SYMBOL_REFERENCE = re.compile(
     r"`((?:miniloop|demos|compat)/[\w/]+\.py): ([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)`")
 # `miniloop/io/tls.py` or `miniloop/io/`: a path alone, in backticks.
@@ -156,9 +156,10 @@ def test_every_reference_to_the_source_resolves(doc: Path) -> None:
 
 
 @pytest.mark.parametrize("reference, complaint", [
-    ("`miniloop/core/tasks.py: Task._step`", "miniloop.core.tasks.Task defines no '_step'"),
-    ("`miniloop/taskz.py: Task._run`", "there is no file"),
-    ("`miniloop/core/loop.py: CoreLoop._process_io_events`", "defines no '_process_io_events'"),
+    ("`miniloop/core/tasks.py: Task._run`", "miniloop.core.tasks.Task defines no '_run'"),
+    ("`miniloop/taskz.py: Task._step`", "there is no file"),
+    ("`miniloop/contract/selector.py: SelectorMixin._process_io_events`",
+     "defines no '_process_io_events'"),
     ("`miniloop/core/loop.py: Future`", "only imports Future, it does not define it"),
     ("`miniloop/io/nothing.py`", "no such file"),
 ])
@@ -169,9 +170,9 @@ def test_a_broken_reference_is_caught(reference: str, complaint: str) -> None:
 
 def test_a_good_reference_passes_and_both_kinds_are_found() -> None:
     text = ("`miniloop/core/loop.py: CoreLoop._run_once`, `miniloop/contract/selector.py: "
-            "SelectorMixin._process_io_events`, `demos/countasync.py: count`, "
+            "SelectorMixin._add_io_handle`, `demos/countasync.py: count`, "
             "`miniloop/io/`, `miniloop/core/events.py: enter_task`, "
-            "`miniloop/core/loop.py: deadlock_breaker`")
+            "`miniloop/fast/futures.py: Task._run`")
     assert reference_problems(text) == []
     assert len(SYMBOL_REFERENCE.findall(text)) == 5
     assert len(PATH_REFERENCE.findall(text)) == 1
