@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import signal
 import socket
 import subprocess
@@ -55,12 +56,12 @@ def test_two_tasks_taking_two_locks_in_turn_end_in_a_deadlock_report() -> None:
     done = run_program(TWO_LOCKS)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("DeadlockError: deadlock: ")
-    assert "Task-2 waits on Lock.acquire() on 'second'" in done.stdout
+    assert "Task-2 waits on Lock.acquire() on 'second' (main's 'b')" in done.stdout
     report = done.stderr
     assert "miniloop: deadlock. Every task is waiting" in report
     assert "Task-1 main() waits on gather of 2 (Task-2, Task-3)" in report
-    assert "Task-2 worker() waits on Lock.acquire() on 'second' <Lock [locked, waiters:1]>" \
-        in report
+    assert "Task-2 worker() waits on Lock.acquire() on 'second' (main's 'b') " \
+        "<Lock [locked, waiters:1]>" in report
     assert "held by Task-3 (inside its 'async with')" in report
     assert "held by Task-2 (inside its 'async with')" in report
     assert "at <string>:7 in worker" in report
@@ -392,3 +393,88 @@ def test_the_core_loop_alone_reports_a_deadlock_too() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("DeadlockError: deadlock: Task-1 waits on ")
     assert "miniloop: deadlock." in done.stderr
+
+
+# --- two objects never read the same ----------------------------------------------------------
+
+
+def waits_on(report: str) -> dict[str, str]:
+    """Each stuck task's line of the report: its name -> what it waits on."""
+    return dict(re.findall(r"^  (Task-\d+|\w+) \S+ waits on (.*)$", report, re.MULTILINE))
+
+
+def test_two_locks_a_shared_helper_calls_second_are_named_apart() -> None:
+    # Exercise 9's shape: both tasks call one helper with the locks in
+    # opposite order; inside it, each waits on a lock it calls 'second'.
+    done = run_program("""
+        import asyncio, miniloop
+
+        async def use_both(name, first, second):
+            async with first:
+                await asyncio.sleep(0)
+                async with second:
+                    print(name, "holds both")
+
+        async def main():
+            books, cash = asyncio.Lock(), asyncio.Lock()
+            await asyncio.gather(use_both("alice", books, cash), use_both("bob", cash, books))
+
+        try:
+            miniloop.run(main())
+        except miniloop.DeadlockError:
+            pass
+    """)
+    assert done.returncode == 0, done.stderr
+    waits = waits_on(done.stderr)
+    assert waits["Task-2"] == \
+        "Lock.acquire() on 'second' (main's 'cash') <Lock [locked, waiters:1]>"
+    assert waits["Task-3"] == \
+        "Lock.acquire() on 'second' (main's 'books') <Lock [locked, waiters:1]>"
+
+
+def test_locks_no_frame_names_apart_are_numbered() -> None:
+    # The locks live in a list: no frame has a name for either of them.
+    done = run_program("""
+        import asyncio, miniloop
+
+        async def use_both(first, second):
+            async with first:
+                await asyncio.sleep(0)
+                async with second:
+                    pass
+
+        async def main():
+            locks = [asyncio.Lock(), asyncio.Lock()]
+            await asyncio.gather(use_both(*locks), use_both(*reversed(locks)))
+
+        try:
+            miniloop.run(main())
+        except miniloop.DeadlockError:
+            pass
+    """)
+    assert done.returncode == 0, done.stderr
+    waits = waits_on(done.stderr)
+    assert waits["Task-2"] == "Lock.acquire() on 'second' <Lock [locked, waiters:1]>"
+    assert waits["Task-3"] == "Lock.acquire() on 'second' #2 <Lock [locked, waiters:1]>"
+
+
+def test_one_object_keeps_one_name_however_many_wait_on_it() -> None:
+    done = run_program("""
+        import asyncio, miniloop
+
+        async def waiter(ready):
+            await ready.wait()
+
+        async def main():
+            event = asyncio.Event()
+            await asyncio.gather(waiter(event), waiter(event))
+
+        try:
+            miniloop.run(main())
+        except miniloop.DeadlockError:
+            pass
+    """)
+    assert done.returncode == 0, done.stderr
+    waits = waits_on(done.stderr)
+    assert waits["Task-2"] == waits["Task-3"] == \
+        "Event.wait() on 'ready' (main's 'event') <Event [unset, waiters:2]>"

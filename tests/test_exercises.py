@@ -324,6 +324,10 @@ def test_a_deadlocked_program_is_described_in_the_transcript(tmp_path: Path) -> 
     assert lines[:2] == ["alice holds books", "bob holds cash"]
     assert lines[2].startswith("deadlock:")
     assert any("A cycle:" in line for line in lines)
+    # Both tasks wait on a lock use_both calls 'second': two locks, told apart.
+    waits = [line.split(" waits on ")[1] for line in lines if "use_both() waits on" in line]
+    assert waits == ["Lock.acquire() on 'second' (main's 'cash') <Lock [locked, waiters:1]>",
+                     "Lock.acquire() on 'second' (main's 'books') <Lock [locked, waiters:1]>"]
 
 
 # --- the command line ---------------------------------------------------------------------

@@ -51,6 +51,7 @@ from miniloop.core import loop as loop_module
 from miniloop.core.observer import Observer, new_loop_watchers
 from miniloop.tools.describe import (
     Location,
+    ObjectNames,
     all_callbacks,
     coroutine_of,
     describe_wait,
@@ -207,7 +208,8 @@ class Report:
 def build_report(loop: Any) -> Report:
     """Describe every pending task of ``loop``: what it waits on, where, and who holds it."""
     tasks = sorted(events.all_tasks(loop), key=_creation_order)
-    waiters = tuple(_describe_waiter(task, tasks, loop) for task in tasks)
+    object_names = ObjectNames(tasks)  # two locks a helper calls 'second' never read the same
+    waiters = tuple(_describe_waiter(task, tasks, loop, object_names) for task in tasks)
     cycle = _find_cycle(waiters)
     lines = ["",
              "miniloop: deadlock. Every task is waiting, and nothing can ever wake any of them",
@@ -245,8 +247,9 @@ def _creation_order(task: Any) -> tuple[int, str]:
     return (int(number.group(1)) if number else sys.maxsize, name)
 
 
-def _describe_waiter(task: Any, tasks: list[Any], loop: Any) -> Waiter:
-    wait = describe_wait(task, loop.time())
+def _describe_waiter(task: Any, tasks: list[Any], loop: Any,
+                     object_names: ObjectNames) -> Waiter:
+    wait = describe_wait(task, loop.time(), object_names=object_names)
     held_by = ""
     blocked_on = tuple(wait.tasks)
     target = wait.target

@@ -32,7 +32,7 @@ import reprlib
 import sys
 import sysconfig
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
@@ -263,8 +263,18 @@ def _kind_of_call(qualname: str, method: str) -> str | None:
     return None
 
 
-def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """The library call a task is parked in: (qualname, its locals, the caller's locals).
+@dataclass(frozen=True)
+class _LibraryCall:
+    """The library call a task is parked in, and the program's frame that made it."""
+
+    qualname: str
+    local_vars: dict[str, Any]
+    caller_vars: dict[str, Any]
+    caller_code: types.CodeType | None
+
+
+def _library_call(task: Any) -> _LibraryCall | None:
+    """The library call a task is parked in.
 
     That is the outermost library coroutine of the await chain, skipping
     plumbing such as ``__aenter__`` (``async with lock`` parks in
@@ -272,7 +282,7 @@ def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | Non
     """
     coro = coroutine_of(task)
     caller: Any = None
-    found: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+    found: _LibraryCall | None = None
     for inner in stacks.await_chain(coro):
         code = _code_of(inner)
         frame = stacks.coroutine_frame(inner)
@@ -282,8 +292,11 @@ def _library_call(task: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | Non
             caller, found = frame, None
             continue
         qualname = getattr(code, "co_qualname", code.co_name)
-        if found is None or (found[0].endswith(_PLUMBING) and not qualname.endswith(_PLUMBING)):
-            found = (qualname, frame_locals(frame), frame_locals(caller) if caller else {})
+        if found is None or (found.qualname.endswith(_PLUMBING)
+                             and not qualname.endswith(_PLUMBING)):
+            found = _LibraryCall(qualname, frame_locals(frame),
+                                 frame_locals(caller) if caller else {},
+                                 caller.f_code if caller else None)
         if not qualname.endswith(_PLUMBING):
             break
     return found
@@ -316,6 +329,72 @@ def _name_in(local_vars: dict[str, Any], obj: object) -> str | None:
     return None
 
 
+class ObjectNames:
+    """Names for the objects one report mentions, so that two never read the same.
+
+    A task waits on "the lock its frame calls ``second``". But when two tasks
+    call the same helper ``use_both(first, second)`` with the locks in
+    opposite order, both wait on a lock called ``second``, and a report
+    saying so twice hides the one thing it should show: they are two
+    different locks. So each object is also named as the *outermost* frame
+    of the program that holds it calls it (``main``'s ``cash``, ``main``'s
+    ``books``), looking through every task, oldest first; and objects that
+    would still read alike are numbered (``#2``).
+
+    One instance serves one report: it remembers whom it named, which
+    keeps those objects alive only as long as the report is being built.
+    """
+
+    def __init__(self, tasks: Sequence[Any]) -> None:
+        self._tasks = list(tasks)
+        self._named: dict[str, list[object]] = {}  # text -> the objects it named, in order
+
+    def name(self, obj: object, local_name: str | None,
+             waiting_code: types.CodeType | None = None) -> str:
+        """``'second' (main's 'cash')``: the local name, the outer one if it differs.
+
+        ``waiting_code`` is the code of the frame that waits: other frames
+        running it (the same helper, in another task) name objects by the
+        same parameter names, which tells nothing apart, so they are skipped.
+        """
+        text = f"'{local_name}'" if local_name else ""
+        outer = self._outermost_name(obj, waiting_code)
+        if outer is not None and outer[1] != local_name:
+            where, name = outer
+            text = f"{text} ({where} '{name}')" if text else f"{where} '{name}'"
+        alike = self._named.setdefault(text, [])
+        if not any(other is obj for other in alike):
+            alike.append(obj)
+        number = next(index for index, other in enumerate(alike) if other is obj) + 1
+        return text if number == 1 else f"{text} #{number}".lstrip()
+
+    def _outermost_name(self, obj: object,
+                        waiting_code: types.CodeType | None) -> tuple[str, str] | None:
+        # Oldest task first, and in each its outermost frame first.
+        program_frames = [frame for task in self._tasks for frame in _program_frames(task)]
+        for frame in program_frames:
+            if frame.f_code is waiting_code:
+                continue
+            name = _name_in(frame_locals(frame), obj)
+            if name is not None:
+                return f"{frame.f_code.co_name}'s", name
+        for frame in program_frames:
+            name = _name_in(frame.f_globals, obj)
+            if name is not None:
+                return "global", name
+        return None
+
+
+def _program_frames(task: Any) -> list[types.FrameType]:
+    """The frames of the program's own code a task is suspended in, outermost first."""
+    frames = []
+    for inner in stacks.await_chain(coroutine_of(task)):
+        frame = stacks.coroutine_frame(inner)
+        if frame is not None and not is_library_file(frame.f_code.co_filename):
+            frames.append(frame)
+    return frames
+
+
 @_never_fails(lambda obj, *_, **__: f"<{type(obj).__name__}>")
 def short_repr(obj: object, limit: int = 40) -> str:
     """A short text for a value in a trace: a task's name, a future's type, a clipped repr."""
@@ -344,11 +423,15 @@ def _number(value: object) -> str:
 
 
 @_never_fails(lambda task, *_, **__: Wait("future", "a future"))
-def describe_wait(task: Any, now: float | None = None, *, origin: float = 0.0) -> Wait:
+def describe_wait(task: Any, now: float | None = None, *, origin: float = 0.0,
+                  object_names: ObjectNames | None = None) -> Wait:
     """What the parked ``task`` waits on (its ``_fut_waiter``, explained).
 
     ``now`` is the loop time (to turn a sleep's delay into its end), and
-    ``origin`` is subtracted from loop times shown in labels.
+    ``origin`` is subtracted from loop times shown in labels. ``object_names``,
+    given, names the object waited on so that no other object in the same
+    report reads the same (see ``ObjectNames``); otherwise it is named by
+    the waiting frame alone, which is cheaper.
     """
     future = getattr(task, "_fut_waiter", None)
     if future is None:
@@ -364,7 +447,7 @@ def describe_wait(task: Any, now: float | None = None, *, origin: float = 0.0) -
     call = _library_call(task)
     if call is None:
         return Wait("future", f"a {type(future).__name__}", target=future)
-    qualname, local_vars, caller_vars = call
+    qualname, local_vars, caller_vars = call.qualname, call.local_vars, call.caller_vars
     method = qualname.rsplit(".", 1)[-1]
     kind = _kind_of_call(qualname, method) or "future"
     shown = qualname.replace(".<locals>", "")
@@ -396,7 +479,11 @@ def describe_wait(task: Any, now: float | None = None, *, origin: float = 0.0) -
         if shown.endswith(_PLUMBING):
             shown = f"{type(owner).__name__}.acquire"
         name = _name_in(caller_vars, owner)
-        what = f"'{name}' {short_repr(owner, 60)}" if name else short_repr(owner, 60)
+        if object_names is not None:
+            name_text = object_names.name(owner, name, call.caller_code)
+        else:
+            name_text = f"'{name}'" if name else ""
+        what = f"{name_text} {short_repr(owner, 60)}".lstrip()
         return Wait(kind, f"{shown}() on {what}", target=owner)
     return Wait(kind, f"{shown}()", target=future)
 
