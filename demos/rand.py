@@ -6,6 +6,10 @@ retries every second, index 1 every two, index 2 every three. The three
 run concurrently under one ``gather``, each at its own pace, each printing
 in its own colour; at the end the three winning draws are printed.
 
+Colours are for a person at a terminal: when the output goes to a pipe or
+a file (``python -m compat`` comparing backends, say), or the environment
+sets ``NO_COLOR``, or ``--no-color`` is given, the lines are plain text.
+
 The seed is fixed by default (``--seed``), and every index draws from a
 random generator of its own, so the same seed prints the same lines
 whatever order the coroutines happen to run in.
@@ -17,7 +21,10 @@ whatever order the coroutines happen to run in.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import sys
+from typing import TextIO
 
 from compat import gather, run, sleep
 
@@ -31,6 +38,22 @@ COMPAT_LINE_ORDER = "concurrent"
 DEFAULT_SEED = 15  # a run of about six seconds, with a few retries for each index
 COLOURS = ("\033[36m", "\033[33m", "\033[35m")  # cyan, yellow, magenta: one per index
 RESET = "\033[0m"
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """True if ``stream`` is a terminal and the environment does not set NO_COLOR.
+
+    Escape codes in a file or a pipe are noise for whoever reads it next
+    (and NO_COLOR, https://no-color.org, set to anything non-empty, says
+    the person at the terminal does not want them either).
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
 
 
 async def makerandom(index: int, threshold: int, rng: random.Random, *,
@@ -67,7 +90,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--speed", type=float, default=1.0, metavar="FACTOR",
                         help="divide every sleep by FACTOR (default 1: real seconds)")
-    parser.add_argument("--no-color", action="store_true", help="print without ANSI colours")
+    parser.add_argument("--no-color", action="store_true",
+                        help="print without ANSI colours (the default when the output is "
+                             "not a terminal, or NO_COLOR is set)")
     options = parser.parse_args(argv)
     if not options.speed > 0:
         parser.error("--speed must be a positive number")
@@ -76,6 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     options = parse_args()
-    colours = ("", "", "") if options.no_color else COLOURS
+    coloured = wants_colour(sys.stdout) and not options.no_color
+    colours = COLOURS if coloured else ("", "", "")
     results = run(main(options.seed, options.speed, colours))
     print("results: " + ", ".join(f"makerandom({i}) = {r}" for i, r in enumerate(results)))

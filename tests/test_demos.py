@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -66,8 +67,39 @@ def strip_colours(line: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", line)
 
 
+def run_in_terminal(how: str, name: str, *args: str, **env: str) -> list[str]:
+    """Like run_demo, but with a terminal (a pseudo-terminal) as the demo's stdout."""
+    starts = {"module": [sys.executable, "-m", f"demos.{name}"],
+              "miniloop": [sys.executable, "-m", "miniloop", f"demos.{name}"]}
+    environment = dict(os.environ)
+    for inherited in ("MINILOOP_COMPAT_BACKEND", "NO_COLOR"):
+        environment.pop(inherited, None)
+    environment.update(env)
+    controller, terminal = pty.openpty()
+    try:
+        child = subprocess.Popen([*starts[how], *args], cwd=ROOT, env=environment,
+                                 stdout=terminal, stderr=subprocess.PIPE)
+        os.close(terminal)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the demo closed its end
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert child.wait(timeout=TIMEOUT) == 0
+        assert child.stderr is not None and child.stderr.read() == b""
+        child.stderr.close()
+    finally:
+        os.close(controller)
+    return output.decode().replace("\r\n", "\n").splitlines()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_rand_draws_until_each_threshold_is_beaten_in_one_colour_per_index() -> None:
-    lines = run_demo("module", "rand", *FAST)
+    lines = run_in_terminal("module", "rand", *FAST)
     results = lines.pop()
     for index, threshold in enumerate((9, 8, 7)):
         mine = [line for line in lines if f"makerandom({index})" in line]
@@ -89,6 +121,27 @@ def test_rand_is_reproducible_with_a_seed_and_varies_with_it() -> None:
     assert sorted(first) == sorted(again)  # the same lines (see COMPAT_LINE_ORDER)
     assert sorted(first) != sorted(other)
     assert not any("\x1b" in line for line in first)
+
+
+@pytest.mark.parametrize("how", ["module", "miniloop"])
+def test_rand_writes_no_colour_codes_into_a_pipe(how: str) -> None:
+    lines = run_demo(how, "rand", "--seed", "3", *FAST)
+    assert not any("\x1b" in line for line in lines)
+    assert sorted(lines) == sorted(run_demo("module", "rand", "--seed", "3", "--no-color", *FAST))
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("how", ["module", "miniloop"])
+def test_rand_colours_a_terminal_unless_told_not_to(how: str) -> None:
+    coloured = run_in_terminal(how, "rand", "--seed", "3", *FAST)
+    assert coloured[0].startswith(COLOURS[0]) and coloured[0].endswith("\033[0m")
+    plain = [strip_colours(line) for line in coloured]
+    assert sorted(plain) == sorted(run_demo(how, "rand", "--seed", "3", *FAST))
+    for refusal in (run_in_terminal(how, "rand", "--seed", "3", *FAST, NO_COLOR="1"),
+                    run_in_terminal(how, "rand", "--seed", "3", "--no-color", *FAST)):
+        assert sorted(refusal) == sorted(plain)
+    # NO_COLOR set but empty does not count (https://no-color.org).
+    assert run_in_terminal(how, "rand", "--seed", "3", *FAST, NO_COLOR="")[0] == coloured[0]
 
 
 def test_chained_runs_one_chain_per_number_each_part_after_the_other() -> None:
