@@ -362,15 +362,19 @@ def test_a_cursor_kept_by_a_finished_thread_does_not_lock_its_table() -> None:
 def test_every_loop_is_watched_and_only_a_sleep_without_deadline_is_checked(
         monkeypatch: pytest.MonkeyPatch) -> None:
     checked: list[Any] = []
-    monkeypatch.setattr(deadlock, "break_deadlock", lambda loop: checked.append(loop) or False)
+    # The stand-in says "I woke something: look again", so no turn sleeps for ever.
+    monkeypatch.setattr(deadlock, "break_deadlock", lambda loop: checked.append(loop) or True)
     loop = miniloop.Loop()
     try:
-        observer = loop.observer
-        observers = getattr(observer, "observers", [observer])
-        watches = [o for o in observers if isinstance(o, deadlock.DeadlockWatch)]
-        assert len(watches) == 1
-        assert watches[0].about_to_sleep(1.0) is False and checked == []  # a timer will wake it
-        assert watches[0].about_to_sleep(None) is False and checked == [loop]
+        assert loop.observer is None  # nobody watches: the hot paths pay nothing
+        loop.call_later(0.001, lambda: None)
+        loop._run_once()  # sleeps until the timer: no check
+        assert checked == []
+        loop._run_once()  # nothing scheduled at all: checked first
+        assert checked == [loop]
+        watch = deadlock.DeadlockWatch(loop)  # the same check, as an observer
+        assert watch.about_to_sleep(1.0) is False and checked == [loop]
+        assert watch.about_to_sleep(None) is True and checked == [loop, loop]
         assert not {name for name in vars(loop) if callable(getattr(type(loop), name, None))}
     finally:
         loop.close()

@@ -15,7 +15,6 @@ import pytest
 import miniloop
 from miniloop.contract.watching import Observers, unwatch, watch
 from miniloop.core.observer import Observer
-from miniloop.tools.deadlock import DeadlockWatch
 from miniloop.tools.describe import callback_name, task_name, task_stepped_by
 from miniloop.tools.stepper import stepping
 from miniloop.tools.trace import recording
@@ -44,15 +43,15 @@ def test_a_watched_loop_runs_the_methods_of_its_class() -> None:
         loop = miniloop.Loop()
         try:
             kinds = {type(observer).__name__ for observer in observers_of(loop)}
-            assert {"_LoopRecorder", "DeadlockWatch", "_PauseBeforeTurns"} <= kinds
+            assert {"_LoopRecorder", "_PauseBeforeTurns"} <= kinds
             assert loop.run_until_complete(miniloop.sleep(0.001, "slept")) == "slept"
             assert trace.of_kind("finished")
             assert shadowed_methods(loop) == set()
             assert type(loop._ready) is ready_type is deque
         finally:
             loop.close()
-    # The tools let go of the loop when their blocks end; the deadlock report stays.
-    assert [type(observer) for observer in observers_of(loop)] == [DeadlockWatch]
+    # The tools let go of the loop when their blocks end.
+    assert observers_of(loop) == []
 
 
 class Diary(Observer):

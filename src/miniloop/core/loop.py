@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from miniloop.core.clock import POLL, Clock, new_clock
 from miniloop.core.events import _get_running_loop, _set_running_loop
 from miniloop.core.futures import Future, isfuture
-from miniloop.core.observer import Observer, new_loop_watchers
+from miniloop.core.observer import Observer, before_waiting_for_ever, new_loop_watchers
 from miniloop.core.primitives import _GatheringFuture
 from miniloop.core.tasks import Task, ensure_future
 
@@ -212,6 +212,8 @@ class CoreLoop:
         else:
             deadline = None  # nothing scheduled: only IO can wake us
         if observer and deadline != POLL and observer.about_to_sleep(deadline):
+            return
+        if deadline is None and any(check(self) for check in before_waiting_for_ever):
             return
         self._process_io_events(self._clock.wait(self._selector, deadline))
 

@@ -23,7 +23,8 @@ subclasses it and overrides what it needs (``tools/watching.py`` lets
 several tools watch one loop).
 
 A tool that wants to watch every loop made from now on (``--trace`` does)
-adds a function to ``new_loop_watchers``; each new loop calls it.
+adds a function to ``new_loop_watchers``; each new loop calls it. And one
+moment is for every loop, watched or not: ``before_waiting_for_ever``.
 
 Read next: ``loop.py``, which calls these.
 """
@@ -35,6 +36,12 @@ from typing import Any
 
 # Each function here is shown every new loop, at the end of its __init__.
 new_loop_watchers: list[Callable[[Any], None]] = []
+
+# Each function here is asked ``check(loop)`` when a loop is about to wait
+# with nothing scheduled at all: can anything still wake it? One that woke
+# a task itself returns True, and the loop looks again instead of waiting.
+# (tools/deadlock.py reports deadlocks here.) Until then it costs nothing.
+before_waiting_for_ever: list[Callable[[Any], bool]] = []
 
 
 class Observer:

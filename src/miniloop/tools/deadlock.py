@@ -5,9 +5,10 @@ descriptor becomes ready. If the only descriptor is the loop's own wake-up
 pipe, and no other thread is around to write to it, that sleep never ends:
 every task waits for another, and asyncio hangs, silently, for ever.
 
-miniloop checks at exactly that moment: every loop is watched by a
-``DeadlockWatch`` (``core/observer.py``), and the loop shows it the moment
-it is about to sleep with no deadline. Something could still wake it if:
+miniloop checks at exactly that moment: the core asks every function in
+``before_waiting_for_ever`` (``core/observer.py``) before such a sleep, and
+this module puts its check there. (``DeadlockWatch`` is the same check as
+an observer, for a tool that wants it on one loop only.) Something could still wake it if:
 
     a socket, pipe or process is registered with the selector
     a thread is running a job for the loop (run_in_executor)
@@ -45,10 +46,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from miniloop.contract import stacks
-from miniloop.contract.watching import watch
 from miniloop.core import events
 from miniloop.core import loop as loop_module
-from miniloop.core.observer import Observer, new_loop_watchers
+from miniloop.core.observer import Observer, before_waiting_for_ever
 from miniloop.tools.describe import (
     Location,
     ObjectNames,
@@ -355,9 +355,10 @@ def _raise_in_main_task(loop: Any, error: DeadlockError) -> None:
     future.set_exception(error)
 
 
-def _watch_for_deadlocks(loop: Any) -> None:
-    watch(loop, DeadlockWatch(loop))
+def _check_before_waiting_for_ever(loop: Any) -> bool:
+    return break_deadlock(loop)  # looked up at each call, so that tests can stand in
 
 
-# Every loop made from now on is watched: the report is on whenever miniloop is.
-new_loop_watchers.append(_watch_for_deadlocks)
+# Every loop is checked, watched or not: the report is on whenever miniloop is.
+# (A loop nobody watches keeps observer None: its hot paths pay nothing.)
+before_waiting_for_ever.append(_check_before_waiting_for_ever)
