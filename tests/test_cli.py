@@ -108,7 +108,7 @@ def test_plain_asyncio_in_the_target_runs_on_miniloops_loop(tmp_path: Path) -> N
     done = miniloop_cli("prog.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        f"{how} miniloop.assembly.Loop miniloop.core.tasks"
+        f"{how} miniloop.assembly.FastLoop miniloop.fast.futures"
         for how in ("run", "Runner", "new_event_loop")
     ]
 
@@ -245,7 +245,7 @@ def test_main_in_process_runs_the_target_and_puts_everything_back(
     policy_before, argv_before, path_before = (
         asyncio.get_event_loop_policy(), sys.argv[:], sys.path[:])
     assert main(["prog.py", "a"]) == 4
-    assert capsys.readouterr().out == "Loop ['a']\n"
+    assert capsys.readouterr().out == "FastLoop ['a']\n"
     assert asyncio.get_event_loop_policy() is policy_before
     assert sys.argv == argv_before and sys.path == path_before
 
@@ -328,7 +328,7 @@ def test_a_folder_named_miniloop_in_the_current_folder_does_not_shadow_the_packa
     assert version.stdout.startswith("miniloop ")
     ran = miniloop_cli("prog.py", cwd=tmp_path)
     assert (ran.returncode, ran.stderr) == (0, "")
-    assert ran.stdout.startswith("Loop ")
+    assert ran.stdout.startswith("FastLoop ")
 
 
 @pytest.mark.xfail(reason="tools/describe.py takes its library folder from "
