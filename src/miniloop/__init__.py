@@ -19,8 +19,12 @@ then ``contract/`` (what asyncio programs can observe), ``toolkit/``
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import TYPE_CHECKING, Any
 
+# What every run needs is imported now: the loop (with its IO methods), the
+# objects it makes, run and the primitives of the core.
 from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
 from miniloop.contract.objects import Future, Task
 from miniloop.contract.runners import Runner, run
@@ -37,10 +41,9 @@ from miniloop.core.events import (
 )
 from miniloop.core.futures import isfuture
 from miniloop.core.loop import CoreLoop, Handle, TimerHandle
+from miniloop.core.observer import before_waiting_for_ever
 from miniloop.core.primitives import coroutine, create_task, gather, sleep
 from miniloop.core.tasks import ensure_future
-from miniloop.io import processes as subprocess
-from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
 from miniloop.io.protocols import (
     BaseProtocol,
     BaseTransport,
@@ -58,37 +61,94 @@ from miniloop.io.protocols import (
     WriteTransport,
 )
 from miniloop.io.servers import Server
-from miniloop.io.streams import (
-    StreamReader,
-    StreamReaderProtocol,
-    StreamWriter,
-    open_connection,
-    open_unix_connection,
-    start_server,
-    start_unix_server,
-)
-from miniloop.toolkit.queues import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
-from miniloop.toolkit.shielding import shield
-from miniloop.toolkit.sync import (
-    Barrier,
-    BoundedSemaphore,
-    BrokenBarrierError,
-    Condition,
-    Event,
-    Lock,
-    Semaphore,
-)
-from miniloop.toolkit.taskgroups import TaskGroup
 from miniloop.toolkit.threads import run_coroutine_threadsafe, to_thread, wrap_future
-from miniloop.toolkit.timeouts import Timeout, timeout, timeout_at, wait_for
-from miniloop.toolkit.waiting import (
-    ALL_COMPLETED,
-    FIRST_COMPLETED,
-    FIRST_EXCEPTION,
-    as_completed,
-    wait,
-)
-from miniloop.tools.deadlock import DeadlockError  # also turns the deadlock report on
+
+# The rest is imported the first time it is asked for (``__getattr__`` below):
+# a program that never opens a stream or starts a child does not pay for them.
+# The type checker sees them as ordinary imports.
+if TYPE_CHECKING:
+    from miniloop.io import processes as subprocess
+    from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
+    from miniloop.io.streams import (
+        StreamReader,
+        StreamReaderProtocol,
+        StreamWriter,
+        open_connection,
+        open_unix_connection,
+        start_server,
+        start_unix_server,
+    )
+    from miniloop.toolkit.queues import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull
+    from miniloop.toolkit.shielding import shield
+    from miniloop.toolkit.sync import (
+        Barrier,
+        BoundedSemaphore,
+        BrokenBarrierError,
+        Condition,
+        Event,
+        Lock,
+        Semaphore,
+    )
+    from miniloop.toolkit.taskgroups import TaskGroup
+    from miniloop.toolkit.timeouts import Timeout, timeout, timeout_at, wait_for
+    from miniloop.toolkit.waiting import (
+        ALL_COMPLETED,
+        FIRST_COMPLETED,
+        FIRST_EXCEPTION,
+        as_completed,
+        wait,
+    )
+    from miniloop.tools.deadlock import DeadlockError
+
+# name -> the module it lives in ("subprocess" is the module itself).
+_LAZY: dict[str, str] = {
+    "subprocess": "miniloop.io.processes",
+    **dict.fromkeys(["create_subprocess_exec", "create_subprocess_shell"],
+                    "miniloop.io.processes"),
+    **dict.fromkeys(["StreamReader", "StreamReaderProtocol", "StreamWriter", "open_connection",
+                     "open_unix_connection", "start_server", "start_unix_server"],
+                    "miniloop.io.streams"),
+    **dict.fromkeys(["LifoQueue", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull"],
+                    "miniloop.toolkit.queues"),
+    "shield": "miniloop.toolkit.shielding",
+    **dict.fromkeys(["Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event",
+                     "Lock", "Semaphore"], "miniloop.toolkit.sync"),
+    "TaskGroup": "miniloop.toolkit.taskgroups",
+    **dict.fromkeys(["Timeout", "timeout", "timeout_at", "wait_for"], "miniloop.toolkit.timeouts"),
+    **dict.fromkeys(["ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "as_completed",
+                     "wait"], "miniloop.toolkit.waiting"),
+    "DeadlockError": "miniloop.tools.deadlock",
+}
+if sys.version_info >= (3, 13):
+    _LAZY["QueueShutDown"] = "miniloop.toolkit.queues"
+
+
+def __getattr__(name: str) -> Any:
+    """``miniloop.NAME`` for a name imported on first use (``_LAZY``)."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if name == "subprocess" else getattr(module, name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    """The names imported now and those imported on first use."""
+    return sorted({*globals(), *_LAZY})
+
+
+def _check_for_deadlock(loop: Any) -> bool:
+    """The deadlock report, imported the first time a loop would wait for ever."""
+    from miniloop.tools import deadlock
+
+    return deadlock.break_deadlock(loop)  # looked up at each call, so that tests can stand in
+
+
+# Every loop is checked, watched or not: the report is on whenever miniloop is.
+# (A loop nobody watches keeps observer None: its hot paths pay nothing.)
+before_waiting_for_ever.append(_check_for_deadlock)
 
 __version__ = "0.1.0"
 
@@ -111,7 +171,8 @@ if sys.version_info >= (3, 12):
 
     __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):
-    from miniloop.toolkit.queues import QueueShutDown
+    if TYPE_CHECKING:
+        from miniloop.toolkit.queues import QueueShutDown
 
     __all__ += ["QueueShutDown"]
 __all__ += [

@@ -80,9 +80,17 @@ class DebugModeMixin:
             self._check_callback(callback, "call_soon")
         return super().call_soon(callback, *args, context=context)  # type: ignore[misc]
 
+    def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        """Run ``callback(*args)`` after ``delay`` seconds (asyncio refuses None)."""
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return super().call_later(delay, callback, *args, context=context)  # type: ignore[misc]
+
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
         """Run ``callback(*args)`` at loop time ``when`` (checked first, in debug mode)."""
-        if self._debug and when is not None:
+        if when is None:
+            raise TypeError("when cannot be None")
+        if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
         return super().call_at(when, callback, *args, context=context)  # type: ignore[misc]

@@ -18,6 +18,7 @@ Read next: ``loop.py`` (this layer's loop), or ``eager.py``.
 from __future__ import annotations
 
 import contextvars
+import inspect
 import sys
 from types import FrameType, GenericAlias
 from typing import Any, TextIO, TypeVar
@@ -59,8 +60,12 @@ class _Observable:
             raise ValueError("_log_traceback can only be set to False")
         self._log_tb = False  # type: ignore[misc]
 
-    def _refuse_stop_iteration(self, exception: BaseException) -> BaseException:
-        return versions.refuse_stop_iteration(exception)
+    def set_exception(self, exception: BaseException | type[BaseException]) -> None:
+        """Store an exception and schedule the done callbacks."""
+        if isinstance(exception, type):
+            exception = exception()
+        # A StopIteration raised into a generator would look like a return.
+        super().set_exception(versions.refuse_stop_iteration(exception))  # type: ignore[misc]
 
     # ``Future[int]`` is a plain generic alias, as asyncio's is.
     __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
@@ -114,6 +119,38 @@ class Task(tasks.Task[T], Future[T]):
 
     def _repr_info(self) -> list[str]:
         return reprs.task_repr_info(self)
+
+    def _bad_yield(self, result: Any) -> RuntimeError:
+        # asyncio's words for each way a coroutine can yield the wrong thing.
+        blocking = getattr(result, "_asyncio_future_blocking", None)
+        if blocking is None and inspect.isgenerator(result):
+            return RuntimeError("yield was used instead of yield from for generator in "
+                                f"task {self!r} with {result!r}")
+        if blocking is None:
+            return RuntimeError(f"Task got bad yield: {result!r}")
+        if futures.get_loop(result) is not self._loop:
+            return RuntimeError(f"Task {self!r} got Future {result!r} attached to a "
+                                "different loop")
+        if not blocking:
+            return RuntimeError(f"yield was used instead of yield from in task {self!r} "
+                                f"with {result!r}")
+        return RuntimeError(f"Task cannot await on itself: {self!r}")
+
+    def get_coro(self) -> Any:
+        """The coroutine this task drives."""
+        return self._coro
+
+    def set_name(self, value: object) -> None:
+        """Rename the task."""
+        self._name = str(value)
+
+    def set_result(self, result: Any) -> None:
+        """Refused: a task's result is what its coroutine returns."""
+        raise RuntimeError("Task does not support set_result operation")
+
+    def set_exception(self, exception: Any) -> None:
+        """Refused: a task's exception is what its coroutine raises."""
+        raise RuntimeError("Task does not support set_exception operation")
 
     def uncancel(self) -> int:
         """Take back one cancellation request; return how many remain."""

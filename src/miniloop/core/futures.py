@@ -127,21 +127,11 @@ class Future(Generic[T]):
             raise InvalidStateError("invalid state")
         if isinstance(exception, type):
             exception = exception()
-        exception = self._refuse_stop_iteration(exception)
         self._exception = exception
         self._exception_tb = exception.__traceback__
         self._state = FINISHED
         self._schedule_callbacks()
         self._log_tb = True  # lost, until someone looks at it (see __del__)
-
-    def _refuse_stop_iteration(self, exception: BaseException) -> BaseException:
-        # Raised inside a generator, a StopIteration would look like a return.
-        if not isinstance(exception, StopIteration):
-            return exception
-        wrapped = RuntimeError("StopIteration interacts badly with generators "
-                               "and cannot be raised into a Future")
-        wrapped.__cause__ = wrapped.__context__ = exception
-        return wrapped
 
     def cancel(self, msg: Any = None) -> bool:
         """Cancel the future; False if it was already done."""
@@ -190,6 +180,8 @@ class Future(Generic[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         if not self.done():
+            if self._asyncio_future_blocking:  # yielded once, never taken by a task
+                raise RuntimeError("await wasn't used with future")
             self._asyncio_future_blocking = True
             try:
                 yield self  # The task driving us stops here until we are done.
@@ -220,12 +212,7 @@ class Future(Generic[T]):
         return f"<{type(self).__name__} {' '.join(self._repr_info())}>"
 
     def _repr_info(self) -> list[str]:
-        info = [self._state.lower()]
-        if self._exception is not None:
-            info.append(f"exception={self._exception!r}")
-        elif self._state == FINISHED:
-            info.append(f"result={self._result!r}")
-        return info
+        return [self._state.lower()]  # contract/ says more, as asyncio does
 
 
 def set_result_unless_cancelled(future: Future[Any], result: object) -> None:

@@ -47,11 +47,6 @@ T = TypeVar("T")
 Callback = Callable[..., object]
 Context = contextvars.Context
 
-# Sweep cancelled timers out of the heap once there are more than this many
-# timers and more than this fraction of them are cancelled (asyncio's rule).
-SWEEP_MIN_TIMERS = 100
-SWEEP_MIN_CANCELLED_FRACTION = 0.5
-
 
 class Handle:
     """A callback with its arguments and context, waiting to be run."""
@@ -175,15 +170,11 @@ class CoreLoop:
     def call_later(self, delay: float, callback: Callback, *args: Any,
                    context: Context | None = None) -> TimerHandle:
         """Run ``callback(*args)`` after ``delay`` seconds."""
-        if delay is None:
-            raise TypeError("delay must not be None")
         return self.call_at(self.time() + delay, callback, *args, context=context)
 
     def call_at(self, when: float, callback: Callback, *args: Any,
                 context: Context | None = None) -> TimerHandle:
         """Run ``callback(*args)`` when ``loop.time()`` reaches ``when``."""
-        if when is None:
-            raise TypeError("when cannot be None")
         self._check_closed()
         timer = self.timer_class(when, callback, args, self, context, self._clock.arming_order())
         timer._scheduled = True
@@ -234,14 +225,8 @@ class CoreLoop:
             del entry  # no reference to it from this frame (see Handle._run)
 
     def _forget_cancelled_timers(self) -> None:
-        timers = self._timers
-        if (len(timers) > SWEEP_MIN_TIMERS
-                and self._cancelled_timers / len(timers) > SWEEP_MIN_CANCELLED_FRACTION):
-            for timer in timers:
-                timer._scheduled = not timer._cancelled
-            self._timers = [timer for timer in timers if not timer._cancelled]
-            heapq.heapify(self._timers)
-            self._cancelled_timers = 0
+        # Cancelled timers stay in the heap until they reach its top. (The
+        # fast loop also sweeps a heap that is mostly cancelled timers.)
         while self._timers and self._timers[0]._cancelled:
             self._cancelled_timers -= 1
             heapq.heappop(self._timers)._scheduled = False

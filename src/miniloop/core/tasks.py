@@ -142,21 +142,10 @@ class Task(Future[T]):
         if result is None:  # a bare yield: step again next turn
             self._loop.call_soon(self._step, context=self._context)
             return
-        blocking = getattr(result, "_asyncio_future_blocking", None)
-        if blocking is None and inspect.isgenerator(result):
-            problem = RuntimeError("yield was used instead of yield from for generator in "
-                                   f"task {self!r} with {result!r}")
-        elif blocking is None:
-            problem = RuntimeError(f"Task got bad yield: {result!r}")
-        elif get_loop(result) is not self._loop:
-            problem = RuntimeError(f"Task {self!r} got Future {result!r} attached to a "
-                                   "different loop")
-        elif not blocking:
-            problem = RuntimeError(f"yield was used instead of yield from in task {self!r} "
-                                   f"with {result!r}")
-        elif result is self:
-            problem = RuntimeError(f"Task cannot await on itself: {self!r}")
-        else:
+        # A future says so with _asyncio_future_blocking, which its
+        # __await__ set to True just before yielding it.
+        if (getattr(result, "_asyncio_future_blocking", False) and result is not self
+                and get_loop(result) is self._loop):
             result._asyncio_future_blocking = False
             result.add_done_callback(self._wakeup, context=self._context)
             self._fut_waiter = result
@@ -165,7 +154,10 @@ class Task(Future[T]):
             return
         # Not something we can wait for: throw an error into the coroutine
         # on the next turn, so that it sees where it went wrong.
-        self._loop.call_soon(self._step, problem, context=self._context)
+        self._loop.call_soon(self._step, self._bad_yield(result), context=self._context)
+
+    def _bad_yield(self, result: Any) -> RuntimeError:
+        return RuntimeError(f"Task got bad yield: {result!r}")  # contract/ tells which
 
     def _wakeup(self, future: Any) -> None:
         # The future we parked on is done: step, throwing its exception (or
@@ -208,27 +200,11 @@ class Task(Future[T]):
 
     # --- the rest of asyncio's Task interface ----------------------------------------
 
-    def get_coro(self) -> Any:
-        """The coroutine this task drives."""
-        return self._coro
-
     def get_name(self) -> str:
         """The task's name (``Task-N`` unless one was given)."""
         if isinstance(self._name, int):  # numbered, named when first asked
             self._name = f"Task-{self._name}"
         return self._name
-
-    def set_name(self, value: object) -> None:
-        """Rename the task."""
-        self._name = str(value)
-
-    def set_result(self, result: Any) -> None:
-        """Refused: a task's result is what its coroutine returns."""
-        raise RuntimeError("Task does not support set_result operation")
-
-    def set_exception(self, exception: Any) -> None:
-        """Refused: a task's exception is what its coroutine raises."""
-        raise RuntimeError("Task does not support set_exception operation")
 
     def __del__(self) -> None:
         if self._state == PENDING and self._log_destroy_pending:
@@ -238,10 +214,6 @@ class Task(Future[T]):
             self._loop.call_exception_handler(context)
         super().__del__()
 
-    def _repr_info(self) -> list[str]:
-        info = super()._repr_info()
-        info.insert(1, f"name={self.get_name()!r}")
-        return info
 
 
 def error_of(future: Any) -> BaseException | None:

@@ -7,7 +7,8 @@ every task waits for another, and asyncio hangs, silently, for ever.
 
 miniloop checks at exactly that moment: the core asks every function in
 ``before_waiting_for_ever`` (``core/observer.py``) before such a sleep, and
-this module puts its check there. (``DeadlockWatch`` is the same check as
+``miniloop/__init__.py`` puts ``break_deadlock`` there (importing this
+module only the first time it is needed). (``DeadlockWatch`` is the same check as
 an observer, for a tool that wants it on one loop only.) Something could still wake it if:
 
     a socket, pipe or process is registered with the selector
@@ -48,7 +49,7 @@ from typing import Any
 from miniloop.contract import stacks
 from miniloop.core import events
 from miniloop.core import loop as loop_module
-from miniloop.core.observer import Observer, before_waiting_for_ever
+from miniloop.core.observer import Observer
 from miniloop.tools.describe import (
     Location,
     ObjectNames,
@@ -353,12 +354,3 @@ def _raise_in_main_task(loop: Any, error: DeadlockError) -> None:
     if future is None or future.done() or is_task(future):
         raise error  # out of the loop's turn, and out of run_until_complete
     future.set_exception(error)
-
-
-def _check_before_waiting_for_ever(loop: Any) -> bool:
-    return break_deadlock(loop)  # looked up at each call, so that tests can stand in
-
-
-# Every loop is checked, watched or not: the report is on whenever miniloop is.
-# (A loop nobody watches keeps observer None: its hot paths pay nothing.)
-before_waiting_for_ever.append(_check_before_waiting_for_ever)

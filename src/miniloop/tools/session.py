@@ -19,11 +19,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from miniloop.tools.html import render_html
-from miniloop.tools.timeline import render_timeline
-from miniloop.tools.trace import Trace, recording
+# The recorder and its renderers are imported when a run is traced: the
+# command line imports this module whether or not it traces.
+if TYPE_CHECKING:
+    from miniloop.tools.trace import Trace
 
 # The first line of the timeline section of a trace file (--trace-to).
 TIMELINE_HEADING = "timeline: "
@@ -41,6 +42,9 @@ def traced(*, stream: TextIO | None = None, path: str | None = None,
            html_path: str | None = None) -> Iterator[Trace]:
     """Record the run; log it live to ``stream`` (or the file ``path``),
     and at the end add the text timeline there and/or write the page to ``html_path``."""
+    from miniloop.tools.timeline import render_timeline
+    from miniloop.tools.trace import recording
+
     with contextlib.ExitStack() as stack:
         if path is not None:
             stream = stack.enter_context(open(path, "w", encoding="utf-8"))
@@ -57,6 +61,8 @@ def traced(*, stream: TextIO | None = None, path: str | None = None,
 
 def write_page(trace: Trace, html_path: str) -> None:
     """Write the trace's web page to ``html_path`` and say so on stderr."""
+    from miniloop.tools.html import render_html
+
     with open(html_path, "w", encoding="utf-8") as page:
         page.write(render_html(trace.events, f"miniloop trace of {program_title()}"))
     print(f"miniloop: trace page written to {html_path}", file=sys.stderr)

@@ -42,13 +42,10 @@ from typing import Any, TextIO
 from miniloop.contract.watching import unwatch, watch
 from miniloop.core import events
 from miniloop.core.observer import Observer, new_loop_watchers
-from miniloop.tools.describe import (
-    describe_ready_entry,
-    describe_timer,
-    describe_wait,
-    task_label,
-    where_suspended,
-)
+
+# tools/describe.py is imported by the functions that draw the state, when
+# they first do: a run that is not stepped (the command line imports this
+# module for --step) does not pay for it.
 
 # The exit status of a program stopped with "q" in step mode.
 QUIT_STATUS = 3
@@ -151,6 +148,8 @@ def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
 
     Times are shown from ``origin`` (the loop's time when stepping began).
     """
+    from miniloop.tools.describe import describe_ready_entry, describe_timer
+
     now = loop.time()
     lines = [f"--- before turn {turn} · loop time {now - origin:.3f} " + "-" * 30]
     ready = list(loop._ready)
@@ -179,6 +178,8 @@ def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
 
 
 def _io_lines(loop: Any) -> list[str]:
+    from miniloop.tools.describe import describe_ready_entry
+
     ssock = getattr(loop, "_ssock", None)
     self_pipe = ssock.fileno() if ssock is not None else None
     watched = []
@@ -199,6 +200,8 @@ def render_tasks(loop: Any, origin: float = 0.0) -> str:
 
     Times are shown from ``origin``, as in ``render_state``.
     """
+    from miniloop.tools.describe import describe_wait, task_label, where_suspended
+
     tasks = sorted(events.all_tasks(loop), key=lambda task: task.get_name())
     if not tasks:
         return "tasks: none"
