@@ -17,6 +17,7 @@ Read next: ``loop.py`` (this layer's loop), or ``eager.py``.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import inspect
 import sys
@@ -69,6 +70,19 @@ class _Observable:
 
     # ``Future[int]`` is a plain generic alias, as asyncio's is.
     __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
+
+    # asyncio contract: programs and libraries ask ``isinstance(x,
+    # asyncio.Future)`` and ``isinstance(x, asyncio.Task)``. When type(x) is
+    # not a subclass, isinstance asks ``x.__class__``: we answer with the
+    # asyncio class we stand in for. type(x) stays ours, and so do reprs,
+    # isinstance(x, miniloop.Task) and copying; see docs/08-the-contract.md.
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # type: ignore[override]
+        return asyncio.Task if issubclass(type(self), tasks.Task) else asyncio.Future
+
+    def __reduce__(self) -> Any:
+        # As asyncio's: a future is tied to its loop and cannot be pickled.
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
 
 
 class Future(_Observable, futures.Future[T]):
