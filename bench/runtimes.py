@@ -6,6 +6,7 @@ Every workload is written once against a tiny interface: ``run(main)``,
 
     miniloop          miniloop's own API (miniloop.run, miniloop.sleep, ...)
     miniloop-asyncio  asyncio's API on miniloop's loop (Runner(loop_factory=...))
+    miniloop-plain    miniloop's own API on the plain loop (no fast/ layer)
     asyncio           stock asyncio, C-accelerated tasks and futures
     asyncio-py        asyncio with its pure-Python Task and Future forced
     uvloop            asyncio's API on uvloop's loop
@@ -24,8 +25,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-ALL_RUNTIMES = ("miniloop", "miniloop-asyncio", "asyncio", "asyncio-py", "uvloop", "trio", "floor")
-ASYNCIO_STYLE = ("miniloop", "miniloop-asyncio", "asyncio", "asyncio-py", "uvloop")
+ALL_RUNTIMES = ("miniloop", "miniloop-asyncio", "miniloop-plain", "asyncio", "asyncio-py",
+                "uvloop", "trio", "floor")
+ASYNCIO_STYLE = ("miniloop", "miniloop-asyncio", "miniloop-plain", "asyncio", "asyncio-py",
+                 "uvloop")
 
 
 @dataclass
@@ -62,6 +65,16 @@ def load(name: str) -> Runtime:
         import miniloop
 
         return Runtime(name, miniloop.run, miniloop.sleep, miniloop.gather,
+                       miniloop.create_task, getattr(miniloop, "Queue", asyncio.Queue),
+                       getattr(miniloop, "open_connection", asyncio.open_connection),
+                       getattr(miniloop, "start_server", asyncio.start_server))
+    if name == "miniloop-plain":
+        import miniloop
+
+        def run_plain(main: Coroutine[Any, Any, Any]) -> Any:
+            return miniloop.run(main, loop_factory=lambda: miniloop.Loop(plain=True))
+
+        return Runtime(name, run_plain, miniloop.sleep, miniloop.gather,
                        miniloop.create_task, getattr(miniloop, "Queue", asyncio.Queue),
                        getattr(miniloop, "open_connection", asyncio.open_connection),
                        getattr(miniloop, "start_server", asyncio.start_server))
