@@ -77,7 +77,7 @@ class _Observable:
     # asyncio class we stand in for. type(x) stays ours, and so do reprs,
     # isinstance(x, miniloop.Task) and copying; see docs/08-the-contract.md.
     @property  # type: ignore[misc]
-    def __class__(self) -> type:  # type: ignore[override]
+    def __class__(self) -> type:
         return asyncio.Task if issubclass(type(self), tasks.Task) else asyncio.Future
 
     def __reduce__(self) -> Any:
