@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,7 +83,10 @@ def run_in_terminal(how: str, name: str, *args: str, **env: str) -> list[str]:
                                  stdout=terminal, stderr=subprocess.PIPE)
         os.close(terminal)
         output = b""
-        while True:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if not select.select([controller], [], [], 1.0)[0]:
+                continue
             try:
                 chunk = os.read(controller, 4096)
             except OSError:  # EIO: the demo closed its end
@@ -89,6 +94,8 @@ def run_in_terminal(how: str, name: str, *args: str, **env: str) -> list[str]:
             if not chunk:
                 break
             output += chunk
+        else:
+            child.kill()
         assert child.wait(timeout=TIMEOUT) == 0
         assert child.stderr is not None and child.stderr.read() == b""
         child.stderr.close()
