@@ -119,7 +119,7 @@ def test_a_cancelled_timer_at_the_head_is_dropped(loop: Any) -> None:
     loop.call_later(200, print)
     first.cancel()
     run_one_turn_without_sleeping(loop)
-    assert loop._timers != [first] and len(loop._timers) == 1
+    assert [entry[-1] for entry in loop._timers] != [first] and len(loop._timers) == 1
 
 
 def test_a_task_is_its_own_ready_queue_entry(loop: Any) -> None:

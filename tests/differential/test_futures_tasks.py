@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from miniloop.assembly import plain_requested
 from tests.differential.harness import Say
 
 
@@ -176,14 +177,15 @@ def own_frames(frames: list[Any]) -> list[str]:
 
 
 def own_lines(text: str) -> list[str]:
-    """Printed traceback lines, minus the two of a frame in miniloop's futures.py."""
+    """Printed traceback lines, minus the two of a frame in miniloop's futures.py
+    (the plain Future's __await__, or the fast one's __next__)."""
     lines = text.splitlines()
     kept, skip = [], False
     for line in lines:
         if skip:
             skip = False
             continue
-        if "miniloop/core/futures.py" in line:
+        if "miniloop/core/futures.py" in line or "miniloop/fast/futures.py" in line:
             skip = True
             continue
         kept.append(line.split(" (most recent")[0])
@@ -504,13 +506,15 @@ async def traceback_through_await(aio: Any, say: Say) -> None:
 
 
 def test_traceback_shows_await(both_backends: Any) -> None:
-    # A deliberate difference: asyncio's futures are written in C and add no
-    # frame to a traceback; miniloop's Future.__await__ is a Python
-    # generator, so exactly one frame of it shows (as asyncio's pure-Python
-    # futures show theirs).
+    # A deliberate difference of the plain loop: asyncio's futures are written
+    # in C and add no frame to a traceback; the plain Future.__await__ is a
+    # Python generator, so exactly one frame of it shows (as asyncio's
+    # pure-Python futures show theirs). The fast Future is its own iterator:
+    # an exception thrown in while it waits passes no frame of it, as in asyncio.
     transcript = both_backends.run(traceback_through_await)
     assert transcript["asyncio"] == ["test_futures_tasks.py traceback_through_await"]
-    assert transcript["miniloop"] == transcript["asyncio"] + ["futures.py __await__"]
+    ours = ["futures.py __await__"] if plain_requested() else []
+    assert transcript["miniloop"] == transcript["asyncio"] + ours
 
 
 def test_lost_errors_reach_the_handler(both_backends: Any) -> None:

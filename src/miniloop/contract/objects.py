@@ -113,7 +113,7 @@ class Task(tasks.Task[T], Future[T]):
 
     def __init__(self, coro: Any, *, loop: Any = None, name: object = None,
                  context: contextvars.Context | None = None, eager_start: bool = False) -> None:
-        self._log_destroy_pending = False  # until the task is really alive
+        self._log_destroy_pending = self._log_tb = False  # until the task is really alive
         self._eager_start = eager_start
         loop = events.loop_for_new_future() if loop is None else loop
         if not getattr(loop, "_runs_miniloop_tasks", False):

@@ -123,8 +123,9 @@ class TimerHandle(Handle):
         super().cancel()
 
     def __lt__(self, other: TimerHandle) -> bool:
-        # The heap's only question: which is due first?
-        return (self._when, self._order) < (other._when, other._order)
+        # Asked only between equal deadlines and orders (a real clock's):
+        # "neither is earlier", so the heap keeps asyncio's order for them.
+        return self._when < other._when
 
 
 class CoreLoop:
@@ -142,7 +143,9 @@ class CoreLoop:
         self._clock: Clock = new_clock() if clock is None else clock
         self._clock.attach(self)
         self._ready: deque[Handle] = deque()
-        self._timers: list[TimerHandle] = []  # a heap: the earliest is _timers[0]
+        # A heap of (when, order, timer): tuples compare item by item, so the
+        # earliest deadline is _timers[0], and the clock's order breaks ties.
+        self._timers: list[tuple[float, int, TimerHandle]] = []
         self._cancelled_timers = 0
         self._selector: selectors.BaseSelector = selectors.DefaultSelector()
         self._stopping = False
@@ -176,9 +179,10 @@ class CoreLoop:
                 context: Context | None = None) -> TimerHandle:
         """Run ``callback(*args)`` when ``loop.time()`` reaches ``when``."""
         self._check_closed()
-        timer = self.timer_class(when, callback, args, self, context, self._clock.arming_order())
+        order = self._clock.arming_order()
+        timer = self.timer_class(when, callback, args, self, context, order)
         timer._scheduled = True
-        heapq.heappush(self._timers, timer)
+        heapq.heappush(self._timers, (when, order, timer))
         if self.observer:
             self.observer.timer_armed(timer)
         return timer
@@ -199,7 +203,7 @@ class CoreLoop:
         if self._ready or self._stopping:
             deadline: float | None = POLL  # work is waiting: just look, don't sleep
         elif self._timers:
-            deadline = self._timers[0].when()
+            deadline = self._timers[0][0]
         else:
             deadline = None  # nothing scheduled: only IO can wake us
         if observer and deadline != POLL and observer.about_to_sleep(deadline):
@@ -209,8 +213,8 @@ class CoreLoop:
         self._process_io_events(self._clock.wait(self._selector, deadline))
 
         end_time = self.time() + self._clock.resolution
-        while self._timers and self._timers[0].when() < end_time:
-            timer = heapq.heappop(self._timers)
+        while self._timers and self._timers[0][0] < end_time:
+            timer = heapq.heappop(self._timers)[2]
             timer._scheduled = False
             self._ready.append(timer)
 
@@ -227,9 +231,9 @@ class CoreLoop:
     def _forget_cancelled_timers(self) -> None:
         # Cancelled timers stay in the heap until they reach its top. (The
         # fast loop also sweeps a heap that is mostly cancelled timers.)
-        while self._timers and self._timers[0]._cancelled:
+        while self._timers and self._timers[0][2]._cancelled:
             self._cancelled_timers -= 1
-            heapq.heappop(self._timers)._scheduled = False
+            heapq.heappop(self._timers)[2]._scheduled = False
 
     # --- file descriptors that became ready ------------------------------------------
     # contract/selector.py registers each watched descriptor with a

@@ -207,7 +207,7 @@ class Task(Future[T]):
         return self._name
 
     def __del__(self) -> None:
-        if self._state == PENDING and self._log_destroy_pending:
+        if self._log_destroy_pending and self._state == PENDING:
             context = {"task": self, "message": "Task was destroyed but it is pending!"}
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback

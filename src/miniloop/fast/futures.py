@@ -23,16 +23,21 @@ Read next: ``loop.py`` in this folder.
 
 from __future__ import annotations
 
+import contextvars
+import sys
 from typing import Any
 
-from miniloop.contract import objects
+from miniloop.contract import eager, objects, reprs, versions
 from miniloop.contract.reprs import describe_callback
 from miniloop.core import futures as core_futures
+from miniloop.core import primitives
+from miniloop.core import tasks as core_tasks
 from miniloop.core.events import (
     CancelledError,
     InvalidStateError,
     enter_task,
     leave_task,
+    loop_for_new_future,
     register_task,
 )
 from miniloop.core.futures import FINISHED, PENDING
@@ -40,15 +45,44 @@ from miniloop.core.tasks import error_of, without_this_frame
 
 
 class _ParkedTasks:
-    """Done callbacks where a parked miniloop task is ``(task, None)``."""
+    """Done callbacks kept lazily, where a parked miniloop task is ``(task, None)``.
+
+    Plain: every future gets a list for its callbacks when it is made, and a
+    parked task is its bound ``_wakeup``. Fast: the list comes with the first
+    callback (most tasks never get one), and a parked task is stored as
+    itself: when the future is done, it goes straight on the ready queue.
+    """
 
     __slots__ = ()
-    _callbacks: list[Any]
+    _callbacks: list[Any] | None
     _loop: Any
     _state: str
 
+    def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
+        """Call ``fn(self)`` soon after the future is done (soon, if it already is)."""
+        if self._state is not PENDING:
+            self._loop.call_soon(fn, self, context=context)
+            return
+        entry = (fn, context or contextvars.copy_context())
+        if self._callbacks is None:
+            self._callbacks = [entry]  # type: ignore[misc]
+        else:
+            self._callbacks.append(entry)
+
+    def remove_done_callback(self, fn: Any) -> int:
+        """Forget every registration of ``fn``; return how many there were."""
+        if not self._callbacks:
+            return 0
+        kept = [(f, context) for f, context in self._callbacks if f != fn]
+        removed = len(self._callbacks) - len(kept)
+        self._callbacks[:] = kept
+        return removed
+
     def _schedule_callbacks(self) -> None:
-        callbacks, self._callbacks = self._callbacks, []  # type: ignore[misc]
+        callbacks = self._callbacks
+        if not callbacks:
+            return
+        self._callbacks = None  # type: ignore[misc]
         loop = self._loop
         observer = loop.observer
         for callback, context in callbacks:
@@ -59,32 +93,110 @@ class _ParkedTasks:
             else:
                 loop.call_soon(callback, self, context=context)
 
+    def _park(self, task: Any) -> None:
+        if self._callbacks is None:
+            self._callbacks = [(task, None)]  # type: ignore[misc]
+        else:
+            self._callbacks.append((task, None))
 
-class Future(_ParkedTasks, objects.Future[Any]):
-    """A Future whose parked tasks wake without a Handle."""
+
+class _OwnIterator:
+    """``await future`` without a generator.
+
+    Plain: ``Future.__await__`` is a generator function, so every ``await``
+    makes a generator object, which a parked task holds for as long as it
+    waits. Fast: the future is its own iterator. The first ``next()`` yields
+    the future (the task parks on it); the next one, after it is done,
+    returns the result (``StopIteration``). An exception thrown into the
+    awaiting coroutine goes straight past it, as it has no ``throw``.
+    (The one difference a program can see: a failed ``await`` shows no
+    ``Future.__await__`` frame in its traceback, as with asyncio's C futures.)
+    """
+
+    __slots__ = ()
+    _state: str
+    _asyncio_future_blocking: bool
+
+    def __await__(self) -> Any:
+        return self
+
+    __iter__ = __await__
+
+    def __next__(self) -> Any:
+        if self._state is PENDING:
+            if self._asyncio_future_blocking:  # yielded once, never taken by a task
+                raise RuntimeError("await wasn't used with future")
+            self._asyncio_future_blocking = True  # type: ignore[misc]
+            return self
+        error = self._error()  # type: ignore[attr-defined]
+        if error is None:
+            raise StopIteration(self._result)  # type: ignore[attr-defined]
+        raise error  # from here: one frame of ours, as the plain __await__ shows
+
+
+class Future(_OwnIterator, _ParkedTasks, objects.Future[Any]):  # type: ignore[misc]
+    """A Future that is its own iterator and wakes its parked tasks without a Handle."""
 
     __slots__ = ()
 
+    def __init__(self, *, loop: Any = None) -> None:
+        core_futures.Future.__init__(self, loop=loop)
+        self._callbacks = None
+        self._remember_origin(sys._getframe(1))
 
-class _GatheringFuture(_ParkedTasks, objects._GatheringFuture):
-    """gather's outer future, waking its parked task without a Handle."""
+
+class _GatheringFuture(_OwnIterator, _ParkedTasks,  # type: ignore[misc]
+                       objects._GatheringFuture):
+    """gather's outer future, the fast way."""
 
     __slots__ = ()
 
+    def __init__(self, children: list[Any], *, loop: Any) -> None:
+        primitives._GatheringFuture.__init__(self, children, loop=loop)
+        self._callbacks = None
+        self._remember_origin(sys._getframe(1))
 
-class Task(_ParkedTasks, objects.Task[Any]):
+
+class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
     """A Task that is its own entry in the loop's ready queue."""
 
     __slots__ = ()
 
+    def __init__(self, coro: Any, *, loop: Any = None, name: object = None,
+                 context: contextvars.Context | None = None, eager_start: bool = False) -> None:
+        # Plain: five __init__s up the classes, each setting its part. Fast:
+        # every field at once (the same fields: the tests compare the two).
+        self._log_destroy_pending = self._log_tb = False  # until the task is really alive
+        if loop is None:
+            loop = loop_for_new_future()
+        if not getattr(loop, "_runs_miniloop_tasks", False):
+            raise TypeError(f"a miniloop Task needs a miniloop loop, got {loop!r}")
+        if not versions.is_coroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        self._loop = loop
+        self._state = PENDING
+        self._result = self._exception = self._exception_tb = None
+        self._callbacks = None
+        self._cancel_message = self._cancelled_exc = None
+        self._log_tb = self._asyncio_future_blocking = self._must_cancel = False
+        self._source_traceback = None
+        self._coro = coro
+        self._name = next(core_tasks.task_numbers) if name is None else str(name)
+        self._context = contextvars.copy_context() if context is None else context
+        self._fut_waiter = None
+        self._num_cancels_requested = 0
+        self._eager_start = eager_start
+        self._log_destroy_pending = True
+        if loop._debug:
+            self._source_traceback = reprs.extract_stack(sys._getframe(1))
+        self._start()
+
     def _start(self) -> None:
         if self._eager_start and self._loop.is_running():
-            super()._start()
-            return
-        if self._source_traceback:
-            del self._source_traceback[-2:]
-        self._schedule_step()
-        register_task(self)
+            eager.start_eagerly(self)  # 3.12+: the first step runs now
+        else:
+            self._schedule_step()
+            register_task(self)
 
     def _schedule_step(self) -> None:
         self._loop._ready.append(self)
@@ -163,7 +275,7 @@ class Task(_ParkedTasks, objects.Task[Any]):
                 and result._loop is self._loop and result._asyncio_future_blocking
                 and result is not self):
             result._asyncio_future_blocking = False
-            result._callbacks.append((self, None))
+            result._park(self)
             self._fut_waiter = result
             if self._must_cancel and result.cancel(msg=self._cancel_message):
                 self._must_cancel = False

@@ -36,16 +36,16 @@ class FastLoopMixin:
     task_class: type[tasks.Task[Any]] = futures.Task
     gathering_future_class: type[primitives._GatheringFuture] = futures._GatheringFuture
 
-    _timers: list[TimerHandle]
+    _timers: list[tuple[float, int, TimerHandle]]
     _cancelled_timers: int
 
     def _forget_cancelled_timers(self) -> None:
         timers = self._timers
         if (len(timers) > SWEEP_MIN_TIMERS
                 and self._cancelled_timers / len(timers) > SWEEP_MIN_CANCELLED_FRACTION):
-            for timer in timers:
+            for _, _, timer in timers:
                 timer._scheduled = not timer._cancelled
-            self._timers = [timer for timer in timers if not timer._cancelled]
+            self._timers = [entry for entry in timers if not entry[2]._cancelled]
             heapq.heapify(self._timers)
             self._cancelled_timers = 0
         super()._forget_cancelled_timers()  # type: ignore[misc]
