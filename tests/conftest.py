@@ -31,13 +31,44 @@ def hear_ctrl_c_even_in_the_background() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+# Tests that take many seconds each (measured with --durations on 2 cores)
+# and have no place in the run a contributor makes after every change: they
+# count as marked slow. CI runs them (.ci/run passes --run-slow). A test
+# marked in its own file needs no row here.
+SLOW_TESTS = {
+    "tests/differential/test_property_toolkit.py::"
+    "test_random_programs_print_the_same_on_every_backend":
+        "30 random programs, each on every backend: 10 s (thousands run with --run-slow)",
+    "tests/differential/test_property_trees.py::"
+    "test_random_task_trees_print_the_same_on_both_backends":
+        "30 random task trees on both backends: 9 s (500 run with --run-slow)",
+    "tests/test_bench_smoke.py::test_every_workload_runs_on_miniloop_and_asyncio":
+        "every benchmark workload on every runtime: 6 s",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _mark_the_slow_tests(items)
     if config.getoption("--run-slow"):
         return
     skip_slow = pytest.mark.skip(reason="slow: run with --run-slow")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+def _mark_the_slow_tests(items: list[pytest.Item]) -> None:
+    """Mark the tests of SLOW_TESTS slow; a row that names no test is an error."""
+    for item in items:
+        if item.nodeid.split("[")[0] in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+    modules = {item.nodeid.split("::")[0]: item.module for item in items
+               if isinstance(item, pytest.Function) and item.module is not None}
+    for test in SLOW_TESTS:
+        path, name = test.split("::")
+        if path in modules and not hasattr(modules[path], name):
+            raise pytest.UsageError(f"tests/conftest.py: SLOW_TESTS names {test}, "
+                                    "which does not exist (renamed?)")
 
 
 @pytest.fixture

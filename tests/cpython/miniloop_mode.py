@@ -56,6 +56,9 @@ class _GeneratorClock:
     def attach(self, loop: object) -> None:
         pass
 
+    def arming_order(self) -> int:
+        return 0  # equal deadlines keep the heap's order, as in asyncio's TestLoop
+
     @property
     def resolution(self) -> float:
         return 1e-9
@@ -73,6 +76,10 @@ class GeneratorTimeLoop(miniloop.Loop):
     After each iteration, the ``when`` of every timer scheduled during it is
     sent to the test's generator, which answers how far to move the clock.
     """
+
+    def __new__(cls, gen: Any = None) -> GeneratorTimeLoop:
+        # miniloop.Loop's own __new__ takes only keywords (it may pick the fast loop).
+        return super().__new__(cls)  # type: ignore[no-any-return]
 
     def __init__(self, gen: Any = None) -> None:
         super().__init__(clock=_GeneratorClock())  # type: ignore[arg-type]
