@@ -161,7 +161,7 @@ def render_state(loop: Any, turn: int, origin: float = 0.0) -> str:
                   for index, entry in enumerate(ready[:_SHOWN], 1)]
         if len(ready) > _SHOWN:
             lines.append(f"  ... and {len(ready) - _SHOWN} more")
-    timers = [entry[1] if isinstance(entry, tuple) else entry  # a heap of (when, timer)?
+    timers = [entry[-1] if isinstance(entry, tuple) else entry  # a heap of (when, ..., timer)
               for entry in heapq.nsmallest(len(loop._timers), loop._timers)]
     live = [timer for timer in timers if not timer.cancelled()]
     if not live:

@@ -598,7 +598,7 @@ def _get_coro(task: Any) -> Any:
 
 def _earliest_timer(loop: Any) -> Any:
     first = loop._timers[0]
-    return first[1] if isinstance(first, tuple) else first  # a heap of (when, timer) pairs
+    return first[-1] if isinstance(first, tuple) else first  # a heap of (when, ..., timer)
 
 
 def _fd_of(fileobj: Any) -> int:
