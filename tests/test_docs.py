@@ -376,8 +376,8 @@ def test_a_console_command_may_be_fed_and_silenced() -> None:
 # --- the shape of the tour -------------------------------------------------------------------
 
 
-def test_there_are_nine_chapters_each_listed_in_the_index() -> None:
-    assert len(CHAPTERS) == 9
+def test_there_are_ten_chapters_each_listed_in_the_index() -> None:
+    assert len(CHAPTERS) == 10
     index = (DOCS / "README.md").read_text()
     for chapter in CHAPTERS:
         assert f"({chapter.name})" in index, f"docs/README.md does not link {chapter.name}"
