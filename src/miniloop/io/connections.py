@@ -30,8 +30,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from miniloop.contract.reporting import logger
-from miniloop.io.servers import ServersMixin
 from miniloop.io.sockets import refuse_ssl_socket
+from miniloop.io.tls import TLSMixin
 
 # One connection attempt: a coroutine function that returns a connected socket.
 Connecting = Callable[[], Coroutine[Any, Any, socket.socket]]
@@ -55,7 +55,7 @@ def interleave_by_family(infos: list[tuple[Any, ...]], first_family_count: int =
     return ordered
 
 
-class ConnectionsMixin(ServersMixin):
+class ConnectionsMixin(TLSMixin):
     """``create_connection`` and ``connect_accepted_socket``."""
 
     async def create_connection(

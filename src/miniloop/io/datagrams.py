@@ -30,9 +30,9 @@ from typing import Any
 from miniloop.contract.reporting import logger
 from miniloop.io.readiness import WRITE
 from miniloop.io.servers import set_reuse_port
-from miniloop.io.sockets import WOULD_BLOCK
+from miniloop.io.sockets import WOULD_BLOCK, SocketsMixin
 from miniloop.io.transports import SocketTransportBase, shown_as
-from miniloop.io.unix import UnixMixin, remove_stale_unix_socket
+from miniloop.io.unix import remove_stale_unix_socket
 
 # Python 3.13 counts 8 header bytes per queued datagram (and only adds them).
 _HEADER_BYTES = 8 if sys.version_info >= (3, 13) else 0
@@ -134,7 +134,7 @@ class DatagramSocketTransport(SocketTransportBase, asyncio.DatagramTransport):
                 self._call_connection_lost(None)
 
 
-class DatagramsMixin(UnixMixin):
+class DatagramsMixin(SocketsMixin):
     """``create_datagram_endpoint``."""
 
     async def create_datagram_endpoint(

@@ -31,9 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 from miniloop.contract.reporting import logger
-from miniloop.io.datagrams import DatagramsMixin
 from miniloop.io.readiness import READ, WRITE
-from miniloop.io.sockets import WOULD_BLOCK
+from miniloop.io.sockets import WOULD_BLOCK, SocketsMixin
 from miniloop.io.transports import (
     CONNECTION_LOST_WRITES_BEFORE_WARNING,
     FlowControl,
@@ -374,7 +373,7 @@ class WritePipeTransport(FlowControl, asyncio.Transport):
             self._loop = None
 
 
-class PipesMixin(DatagramsMixin):
+class PipesMixin(SocketsMixin):
     """``connect_read_pipe`` and ``connect_write_pipe``."""
 
     async def connect_read_pipe(self, protocol_factory: Callable[[], Any],

@@ -24,7 +24,7 @@ import asyncio
 from asyncio import SendfileNotAvailableError
 from typing import Any
 
-from miniloop.io.connections import ConnectionsMixin
+from miniloop.io.sockets import SocketsMixin
 
 # The fallback reads the file in chunks of this size (asyncio's figure).
 FALLBACK_CHUNK = 16 * 1024
@@ -91,7 +91,7 @@ class _SendfileFallbackProtocol(asyncio.Protocol):
             self._protocol.resume_writing()
 
 
-class SendfileMixin(ConnectionsMixin):
+class SendfileMixin(SocketsMixin):
     """``loop.sendfile``."""
 
     async def sendfile(self, transport: Any, file: Any, offset: int = 0,

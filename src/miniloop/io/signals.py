@@ -31,7 +31,7 @@ from typing import Any
 
 from miniloop.contract.reporting import logger
 from miniloop.core.loop import Handle
-from miniloop.io.subprocesses import SubprocessMixin
+from miniloop.io.readiness import LoopHost
 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:
@@ -47,7 +47,7 @@ def check_signal(sig: Any) -> None:
         raise ValueError(f"invalid signal number {sig}")
 
 
-class SignalsMixin(SubprocessMixin):
+class SignalsMixin(LoopHost):
     """``add_signal_handler`` and ``remove_signal_handler``."""
 
     def __init__(self, **options: Any) -> None:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from miniloop.contract.reporting import logger
-from miniloop.io.sendfile import SendfileMixin
-from miniloop.io.servers import Server, check_server_ssl_arguments
+from miniloop.io.connections import ConnectionsMixin
+from miniloop.io.servers import Server, ServersMixin, check_server_ssl_arguments
 
 
 def is_abstract(path: Any) -> bool:
@@ -41,7 +41,7 @@ def remove_stale_unix_socket(path: Any) -> None:
         logger.error("Unable to check or remove stale UNIX socket %r: %r", path, err)
 
 
-class UnixMixin(SendfileMixin):
+class UnixMixin(ConnectionsMixin, ServersMixin):
     """``create_unix_connection`` and ``create_unix_server``."""
 
     def __init__(self, **options: Any) -> None:
