@@ -42,8 +42,12 @@ SLOW_TESTS = {
     "tests/differential/test_property_trees.py::"
     "test_random_task_trees_print_the_same_on_both_backends":
         "30 random task trees on both backends: 9 s (500 run with --run-slow)",
+    "tests/differential/test_property_toolkit.py::test_random_programs_on_real_time_everywhere":
+        "8 random programs in real time: 4 s idle, 8 s on a busy machine",
     "tests/test_bench_smoke.py::test_every_workload_runs_on_miniloop_and_asyncio":
         "every benchmark workload on every runtime: 6 s",
+    "tests/test_bench_smoke.py::test_the_profiler_names_where_time_and_memory_go":
+        "a profiled benchmark run: 1.5 s idle, 5 s on a busy machine",
 }
 
 
