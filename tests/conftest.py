@@ -38,7 +38,7 @@ def hear_ctrl_c_even_in_the_background() -> None:
 SLOW_TESTS = {
     "tests/differential/test_property_toolkit.py::"
     "test_random_programs_print_the_same_on_every_backend":
-        "30 random programs, each on every backend: 10 s (thousands run with --run-slow)",
+        "30 random programs, each on every backend: 10 s (300 more with --run-slow)",
     "tests/differential/test_property_trees.py::"
     "test_random_task_trees_print_the_same_on_both_backends":
         "30 random task trees on both backends: 9 s (500 run with --run-slow)",

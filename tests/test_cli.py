@@ -331,8 +331,6 @@ def test_a_folder_named_miniloop_in_the_current_folder_does_not_shadow_the_packa
     assert ran.stdout.startswith("FastLoop ")
 
 
-@pytest.mark.xfail(reason="tools/describe.py takes its library folder from "
-                   "miniloop.__file__, which a namespace package does not have")
 def test_the_exercises_run_from_a_folder_holding_a_folder_named_miniloop(
     tmp_path: Path,
 ) -> None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 # What every run needs is imported now: the loop (with its IO methods), the
 # objects it makes, run and the primitives of the core.
 from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
-from miniloop.contract.objects import Future, Task
+from miniloop.contract.objects import Future, Handle, Task, TimerHandle
 from miniloop.contract.runners import Runner, run
 from miniloop.contract.versions import is_coroutine as iscoroutine
 from miniloop.core.clock import RealClock, VirtualClock, virtual_time
@@ -40,7 +40,7 @@ from miniloop.core.events import (
     new_event_loop,
 )
 from miniloop.core.futures import isfuture
-from miniloop.core.loop import CoreLoop, Handle, TimerHandle
+from miniloop.core.loop import CoreLoop
 from miniloop.core.observer import before_waiting_for_ever
 from miniloop.core.primitives import coroutine, create_task, gather, sleep
 from miniloop.core.tasks import ensure_future

@@ -118,8 +118,6 @@ class Task(tasks.Task[T], Future[T]):
         loop = events.loop_for_new_future() if loop is None else loop
         if not getattr(loop, "_runs_miniloop_tasks", False):
             raise TypeError(f"a miniloop Task needs a miniloop loop, got {loop!r}")
-        if not versions.is_coroutine(coro):
-            raise TypeError(f"a coroutine was expected, got {coro!r}")
         super().__init__(coro, loop=loop, name=name, context=context)
 
     def _start(self) -> None:
@@ -130,6 +128,8 @@ class Task(tasks.Task[T], Future[T]):
             eager.start_eagerly(self)  # 3.12+: the first step runs now
         else:
             super()._start()
+
+    can_drive = staticmethod(versions.is_coroutine)  # this Python's rule
 
     def _repr_info(self) -> list[str]:
         return reprs.task_repr_info(self)
@@ -238,14 +238,14 @@ class Handle(_Described, loop.Handle):
         self._remember_origin()
 
 
-class TimerHandle(_Described, loop.TimerHandle):
+class TimerHandle(Handle, loop.TimerHandle):
     """A Handle with a time, compared as asyncio's TimerHandles are."""
 
     __slots__ = ()
 
-    def __init__(self, when: float, callback: Any, args: tuple[Any, ...], loop: Any,
+    def __init__(self, when: float, callback: Any, args: tuple[Any, ...], loop_: Any,
                  context: contextvars.Context | None = None, order: int = 0) -> None:
-        super().__init__(when, callback, args, loop, context, order)
+        loop.TimerHandle.__init__(self, when, callback, args, loop_, context, order)
         self._remember_origin()
 
     # asyncio's TimerHandles compare by due time (and are equal when they

@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 from miniloop.core.events import (
     CancelledError,
     InvalidStateError,
+    _get_running_loop,
     enter_task,
     leave_task,
     loop_for_new_future,
@@ -74,7 +75,7 @@ class Task(Future[T]):
                  context: contextvars.Context | None = None) -> None:
         self._log_destroy_pending = False  # until the task is really alive (see __del__)
         super().__init__(loop=loop)
-        if not iscoroutine(coro):
+        if not self.can_drive(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         self._coro = coro
         self._name: str | int = next(task_numbers) if name is None else str(name)
@@ -84,6 +85,9 @@ class Task(Future[T]):
         self._num_cancels_requested = 0
         self._log_destroy_pending = True
         self._start()
+
+    # What a task can drive: coroutines (contract/ knows each Python's rule).
+    can_drive = staticmethod(iscoroutine)
 
     def _start(self) -> None:
         """Schedule the first step, and join asyncio's registry of live tasks."""
@@ -251,7 +255,9 @@ def ensure_future(obj: Any, *, loop: Any = None) -> Any:
                              "the one specified as the loop argument")
         return obj
     owned = True  # a coroutine we were handed: close it if we cannot run it
-    if not iscoroutine(obj):
+    # Which objects a task can drive is its class's business (see Task.can_drive).
+    task_class = getattr(loop or _get_running_loop(), "task_class", Task)
+    if not task_class.can_drive(obj):
         if not inspect.isawaitable(obj):
             raise TypeError("An asyncio.Future, a coroutine or an awaitable is required")
         obj, owned = _await_it(obj), False

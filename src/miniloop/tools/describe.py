@@ -36,7 +36,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-import miniloop
 from miniloop.contract import stacks
 
 P = ParamSpec("P")
@@ -66,7 +65,9 @@ def _never_fails(fallback: Callable[..., R]) -> Callable[[Callable[P, R]], Calla
 _LIBRARY_FOLDERS = tuple(
     os.path.normcase(os.path.abspath(folder)) + os.sep
     for folder in {
-        os.path.dirname(miniloop.__file__),
+        # The package folder, found from this file: a folder named miniloop
+        # in the current one may stand in for the package, without a __file__.
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         os.path.dirname(asyncio.__file__),
         *(sysconfig.get_paths().get(name, "") for name in ("stdlib", "platstdlib",
                                                            "purelib", "platlib")),
