@@ -90,6 +90,10 @@ OPTIONS: list[Option[CompareSettings]] = [
            "trace the miniloop run, and show its timeline (a lane per task) under the "
            "two transcripts",
            lambda settings, _: setattr(settings, "trace", True)),
+    Option(("--plain",),
+           "run the miniloop side on the plain loop: only the teaching core's code, "
+           "without the speed-ups of fast/ (python -m miniloop --plain)",
+           lambda settings, _: settings.miniloop_options.append("--plain")),
 ]
 
 

@@ -70,3 +70,24 @@ def test_plain_and_fast_tasks_are_both_miniloop_tasks() -> None:
     for plain in (True, False):
         task = miniloop.run(kind(), loop_factory=lambda plain=plain: miniloop.Loop(plain=plain))
         assert isinstance(task, miniloop.Task) and isinstance(task, miniloop.Future)
+
+
+def test_compat_runs_the_miniloop_side_plain_when_asked(tmp_path: Path) -> None:
+    program = tmp_path / "which_loop.py"
+    program.write_text(textwrap.dedent("""
+        import asyncio
+
+        async def main():
+            kind = type(asyncio.get_running_loop()).__name__
+            print(kind in {"_UnixSelectorEventLoop", "Loop"})  # asyncio's, or the plain one
+
+        asyncio.run(main())
+    """))
+
+    def compat(*options: str) -> int:
+        env = {key: value for key, value in os.environ.items() if key != "MINILOOP_PLAIN"}
+        return subprocess.run([sys.executable, "-m", "compat", *options, str(program)],
+                              capture_output=True, text=True, timeout=60, env=env).returncode
+
+    assert compat("--plain") == 0  # True on both sides
+    assert compat() == 1  # the miniloop side ran on the fast loop: False
