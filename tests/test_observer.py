@@ -88,7 +88,7 @@ class Diary(Observer):
     def ran(self, entry: Any) -> None:
         self.note("ran", entry_name(entry))
 
-    def task_created(self, task: Any) -> None:
+    def task_created(self, task: Any, coro: Any) -> None:
         self.note("task_created", task_name(task))
 
     def step_started(self, task: Any) -> None:

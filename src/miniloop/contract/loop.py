@@ -58,7 +58,7 @@ class ContractLoop(SelectorMixin, ExceptionHandlerMixin, DebugModeMixin, AsyncGe
         if name is not None or versions.RENAMES_FACTORY_TASKS_TO_NONE:
             task.set_name(name)
         if self.observer:
-            self.observer.task_created(task)
+            self.observer.task_created(task, coro)
         return task
 
     def set_task_factory(self, factory: Callable[..., Any] | None) -> None:

@@ -60,9 +60,9 @@ class Observers(Observer):
         for observer in reversed(self.observers):
             observer.ran(entry)
 
-    def task_created(self, task: Any) -> None:
+    def task_created(self, task: Any, coro: Any) -> None:
         for observer in self.observers:
-            observer.task_created(task)
+            observer.task_created(task, coro)
 
     def step_started(self, task: Any) -> None:
         for observer in self.observers:

@@ -344,7 +344,7 @@ class CoreLoop:
         self._check_closed()
         task = self.task_class(coro, loop=self, name=name, context=context)
         if self.observer:
-            self.observer.task_created(task)
+            self.observer.task_created(task, coro)
         return task
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:

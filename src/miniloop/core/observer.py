@@ -14,7 +14,7 @@ moments worth seeing and calls its observer at each one:
     timer_armed / timer_cancelled     a timer enters or leaves the heap
     scheduled(entry)                  a callback (or a task) joins the ready queue
     running(entry) / ran(entry)       one ready entry runs
-    task_created(task)                a new task
+    task_created(task, coro)          a new task, and what it drives
     step_started / step_ended(task)   one step of a task
 
 A loop that nobody watches has ``observer = None`` and pays one test of it
@@ -81,8 +81,8 @@ class Observer:
     def ran(self, entry: Any) -> None:
         """``entry`` has run."""
 
-    def task_created(self, task: Any) -> None:
-        """A task was made on this loop."""
+    def task_created(self, task: Any, coro: Any) -> None:
+        """A task was made on this loop, to drive ``coro``."""
 
     def step_started(self, task: Any) -> None:
         """One step of ``task`` begins."""

@@ -360,7 +360,7 @@ class _LoopRecorder(Observer):
                   "where": str(where) if where else None},
             **self.nested())
 
-    def task_created(self, task: Any) -> None:
+    def task_created(self, task: Any, coro: Any) -> None:
         if self.trace.key_of(task) is not None:
             return  # seen already: its first step was scheduled, or has run
         if _announces_steps(task):
@@ -370,7 +370,8 @@ class _LoopRecorder(Observer):
         # A task of another kind (asyncio's own) never put on the ready queue:
         # an eager task factory ran its first step inside create_task, in the
         # creator's step. That step is over; record it now.
-        coro = getattr(task, "_coro", None) or _get_coro(task)
+        # (Asked of the loop, not of the task: on 3.12.0-3.12.1 asyncio's C
+        # task.get_coro() crashes once an eager task has finished.)
         name = getattr(coro, "__qualname__", None)
         shown = f"{name.replace('.<locals>', '')}()" if name else None
         self.note_created_event(task, eager=True, coro_name=shown)
@@ -587,13 +588,6 @@ class _LoopRecorder(Observer):
 def _announces_steps(task: Any) -> bool:
     """True for miniloop's tasks, which show each step (step_started/step_ended)."""
     return isinstance(task, Task)
-
-
-def _get_coro(task: Any) -> Any:
-    try:
-        return task.get_coro()
-    except Exception:
-        return None
 
 
 def _earliest_timer(loop: Any) -> Any:
