@@ -45,7 +45,7 @@ RENAMES_FACTORY_TASKS_TO_NONE = sys.version_info[:3] == (3, 13, 0)
 
 def is_coroutine(obj: object) -> bool:
     """What a Task accepts to drive, on this Python."""
-    if isinstance(obj, Coroutine):
+    if type(obj) is types.CoroutineType or isinstance(obj, Coroutine):
         return True
     return isinstance(obj, types.GeneratorType) and (
         ANY_GENERATOR_IS_A_COROUTINE or bool(obj.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE))

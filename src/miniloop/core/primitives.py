@@ -18,6 +18,7 @@ Read next: ``runners.py`` (``run``: the loop's whole life in one call).
 
 from __future__ import annotations
 
+import contextvars
 import math
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -138,9 +139,10 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
     # Children done already (eager tasks, say) are counted now, not a turn
     # later (asyncio before 3.12 waited the turn: contract/ says so).
     done_already = [child for child in unique if child.done() and outer.counts_done_at_once]
+    context = contextvars.copy_context()  # child_done reads no variable: one copy serves all
     for child in unique:
         if child not in done_already:
-            child.add_done_callback(child_done)
+            child.add_done_callback(child_done, context=context)
     for child in done_already:
         child_done(child)
     return outer  # type: ignore[no-any-return]

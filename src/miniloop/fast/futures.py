@@ -254,7 +254,12 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
         except BaseException as failure:
             core_futures.Future.set_exception(self, without_this_frame(failure))
         else:
-            self._park_on(result)
+            if result is None:  # a bare yield (sleep(0)): again next turn
+                loop._ready.append(self)
+                if observer:
+                    observer.scheduled(self)
+            else:
+                self._park_on(result)
         finally:
             leave_task(loop, self)
             if observer:
@@ -284,3 +289,6 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
 
 
 _FAST_FUTURES = (Future, Task, _GatheringFuture)
+
+# Handles are the contract's (asyncio's reprs); the fast loop fills them in directly.
+Handle = objects.Handle
