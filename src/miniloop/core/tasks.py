@@ -39,15 +39,8 @@ import types
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
-from miniloop.core.events import (
-    CancelledError,
-    InvalidStateError,
-    _get_running_loop,
-    enter_task,
-    leave_task,
-    loop_for_new_future,
-    register_task,
-)
+from miniloop.core import events
+from miniloop.core.events import CancelledError, InvalidStateError, enter_task, leave_task
 from miniloop.core.futures import PENDING, Future, get_loop, isfuture
 
 T = TypeVar("T")
@@ -92,7 +85,7 @@ class Task(Future[T]):
     def _start(self) -> None:
         """Schedule the first step, and join asyncio's registry of live tasks."""
         self._loop.call_soon(self._step, context=self._context)
-        register_task(self)
+        events.register_task(self)
 
     # --- stepping: the heart of it --------------------------------------------
 
@@ -256,12 +249,12 @@ def ensure_future(obj: Any, *, loop: Any = None) -> Any:
         return obj
     owned = True  # a coroutine we were handed: close it if we cannot run it
     # Which objects a task can drive is its class's business (see Task.can_drive).
-    task_class = getattr(loop or _get_running_loop(), "task_class", Task)
+    task_class = getattr(loop or events._get_running_loop(), "task_class", Task)
     if not task_class.can_drive(obj):
         if not inspect.isawaitable(obj):
             raise TypeError("An asyncio.Future, a coroutine or an awaitable is required")
         obj, owned = _await_it(obj), False
-    loop = loop_for_new_future() if loop is None else loop
+    loop = events.loop_for_new_future() if loop is None else loop
     try:
         return loop.create_task(obj)
     except RuntimeError:
