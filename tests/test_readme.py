@@ -41,3 +41,16 @@ def test_the_readme_examples_print_what_they_promise() -> None:
     twice_or_once = 2 if sys.version_info >= (3, 12) else 1
     assert run_block(blocks[1], namespace).splitlines() == counts * twice_or_once
     assert run_block(blocks[2], {}).splitlines() == ["3600.0"]
+
+
+def test_the_set_up_commands_make_a_virtual_environment_first() -> None:
+    # A system Python may refuse `pip install` outside a virtual environment
+    # ("externally-managed-environment"): the commands make one, then use it.
+    setup = README.read_text().split("## Set up", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```sh\n(.*?)\n```", setup, re.S)
+    assert len(commands) == 2, commands  # one runs the main demo, one the tests
+    demo, tests = commands
+    assert demo.startswith("python -m venv .venv && . .venv/bin/activate && ")
+    assert demo.endswith("python -m miniloop demos.countasync")
+    assert tests.startswith(". .venv/bin/activate && ")
+    assert tests.endswith("python -m pytest")
