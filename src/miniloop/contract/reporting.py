@@ -15,8 +15,10 @@ which logs it on the ``asyncio`` logger exactly as asyncio would:
     future: <Task finished name='Task-2' coro=<boom() done, ...> exception=ValueError()>
     Traceback (most recent call last): ...
 
-A broken handler cannot lose the error either: its own failure is logged
-together with the context it was given.
+The core makes those reports (``Handle._run``, ``Future.__del__``,
+``Task.__del__``) and logs them plainly; this mixin is the handler asyncio
+programs see. A broken handler cannot lose the error either: its own
+failure is logged together with the context it was given.
 
 Read next: ``debugging.py`` (debug mode), or back to ``loop.py``.
 """
@@ -28,8 +30,6 @@ import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
-
-from miniloop.contract.reprs import describe_callback
 
 logger = logging.getLogger("asyncio")  # asyncio's logger: same output, same config
 
@@ -105,78 +105,6 @@ class ExceptionHandlerMixin:
                 logger.error("Exception in default exception handler while handling "
                              "an unexpected error in custom exception handler",
                              exc_info=True)
-
-
-# --- what futures and tasks report ----------------------------------------------------
-
-
-class LogTracebackFlag:
-    """``future._log_traceback``: asyncio's name for "report this if it is lost".
-
-    asyncio contract: asyncio's own helpers write ``fut._log_traceback =
-    False`` to say "this exception has been taken care of"; miniloop keeps
-    the flag in ``_log_tb``, set by ``set_exception``, cleared by reading it.
-    """
-
-    __slots__ = ()
-    _log_tb: bool
-
-    @property
-    def _log_traceback(self) -> bool:
-        return self._log_tb
-
-    @_log_traceback.setter
-    def _log_traceback(self, value: bool) -> None:
-        if value:
-            raise ValueError("_log_traceback can only be set to False")
-        self._log_tb = False  # type: ignore[misc]
-
-
-def report_never_retrieved(future: Any) -> None:
-    """A future died holding an exception that nobody ever retrieved."""
-    context: dict[str, Any] = {
-        "message": f"{type(future).__name__} exception was never retrieved",
-        "exception": future._exception,
-        "future": future,
-    }
-    if future._source_traceback:
-        context["source_traceback"] = future._source_traceback
-    future._loop.call_exception_handler(context)
-
-
-def report_destroyed_pending(task: Any) -> None:
-    """A task was garbage collected before it finished."""
-    context: dict[str, Any] = {"task": task, "message": "Task was destroyed but it is pending!"}
-    if task._source_traceback:
-        context["source_traceback"] = task._source_traceback
-    task._loop.call_exception_handler(context)
-
-
-def report_callback_failure(handle: Any, error: BaseException) -> None:
-    """A callback raised: there is no caller to give the exception to."""
-    context: dict[str, Any] = {
-        "message": "Exception in callback "
-                   + describe_callback(handle._callback, handle._args, handle._loop._debug),
-        "exception": error,
-        "handle": handle,
-    }
-    if handle._source_traceback:
-        context["source_traceback"] = handle._source_traceback
-    handle._loop.call_exception_handler(context)
-
-
-def report_step_failure(task: Any, error: BaseException) -> None:
-    """A task's step could not even run (say, it was finished behind its back).
-
-    asyncio runs each step as a callback, so such a failure is reported as
-    a failing callback would be (see ``loop.Handle._run``).
-    """
-    task._loop.call_exception_handler({
-        "message": "Exception in callback "
-                   + describe_callback(task._run, (), task._loop.get_debug()),
-        "exception": error,
-        "handle": task,
-    })
 
 
 def _run_in_context_of_culprit(handler: ExceptionHandler, loop: Any,
