@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop.core.clock import RealClock, VirtualClock, new_clock
+from miniloop.core.clock import RealClock, new_clock
+from miniloop.tools.virtualclock import VirtualClock
 
 
 def run_virtual(main: Any) -> Any:

@@ -7,7 +7,7 @@ Reading order (the README says more): the plain core first,
     core/tasks.py       how a coroutine is driven
     core/primitives.py  sleep and gather
     core/runners.py     run: a loop's whole life
-    core/clock.py       real and virtual time
+    core/clock.py       the clock seam, and real time
     core/events.py      which loop and which task are running
     core/observer.py    the moments tools can watch
 
@@ -29,7 +29,7 @@ from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
 from miniloop.contract.objects import Future, Handle, Task, TimerHandle
 from miniloop.contract.runners import Runner, run
 from miniloop.contract.versions import is_coroutine as iscoroutine
-from miniloop.core.clock import RealClock, VirtualClock, virtual_time
+from miniloop.core.clock import RealClock
 from miniloop.core.events import (
     CancelledError,
     InvalidStateError,
@@ -99,6 +99,7 @@ if TYPE_CHECKING:
         wait,
     )
     from miniloop.tools.deadlock import DeadlockError
+    from miniloop.tools.virtualclock import VirtualClock, virtual_time
 
 # name -> the module it lives in ("subprocess" is the module itself).
 _LAZY: dict[str, str] = {
@@ -118,6 +119,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "as_completed",
                      "wait"], "miniloop.toolkit.waiting"),
     "DeadlockError": "miniloop.tools.deadlock",
+    **dict.fromkeys(["VirtualClock", "virtual_time"], "miniloop.tools.virtualclock"),
 }
 if sys.version_info >= (3, 13):
     _LAZY["QueueShutDown"] = "miniloop.toolkit.queues"

@@ -15,8 +15,8 @@ and yet nothing leaks. ``Runner`` is the same, split into a context manager
 so that several coroutines can run on one loop. (Ctrl-C, which cancels
 the main task, is in ``contract/runners.py`` too.)
 
-Read next: ``clock.py``, the last file of the core (real time, and virtual
-time); then the rest of the toolkit (``toolkit/``), or ``assembly.py`` for
+Read next: ``clock.py``, the last file of the core (the clock seam, and
+real time); then the rest of the toolkit (``toolkit/``), or ``assembly.py`` for
 how the layers make the loop you get.
 """
 

@@ -15,9 +15,9 @@ No tool patches a loop: a watched loop runs exactly the code a learner reads.
     session.py    tracing a whole program run for the command line
     stepper.py    step mode: one turn of the loop at a time (``--step``)
     deadlock.py   the deadlock report, instead of sleeping for ever
-
-Virtual time is not here: it is a clock (``clock.py``), which the loop
-asks for the time and for how long it may sleep.
+    virtualclock.py
+                  virtual time: a clock that jumps to the next timer (it
+                  plugs into the clock seam the core declares, ``core/clock.py``)
 
 Read next: ``trace.py``, then the renderers; ``deadlock.py`` stands alone.
 """
