@@ -158,8 +158,8 @@ def test_every_reference_to_the_source_resolves(doc: Path) -> None:
 @pytest.mark.parametrize("reference, complaint", [
     ("`miniloop/core/tasks.py: Task._run`", "miniloop.core.tasks.Task defines no '_run'"),
     ("`miniloop/taskz.py: Task._step`", "there is no file"),
-    ("`miniloop/contract/selector.py: SelectorMixin._process_io_events`",
-     "defines no '_process_io_events'"),
+    ("`miniloop/contract/selector.py: SelectorMixin._run_once`",
+     "defines no '_run_once'"),
     ("`miniloop/core/loop.py: Future`", "only imports Future, it does not define it"),
     ("`miniloop/io/nothing.py`", "no such file"),
 ])

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop.contract.watching import Observers, unwatch, watch
-from miniloop.core.observer import Observer
+from miniloop.contract.watching import Observer, Observers, unwatch, watch
 from miniloop.tools.describe import callback_name, task_name, task_stepped_by
 from miniloop.tools.stepper import stepping
 from miniloop.tools.trace import recording

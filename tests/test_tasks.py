@@ -70,16 +70,16 @@ def test_a_task_needs_a_miniloop_loop_and_a_coroutine(loop: Any) -> None:
         Task(1, loop=loop)  # type: ignore[arg-type]
 
 
-def test_names_are_given_lazily(loop: Any) -> None:
+def test_names_are_numbered_and_can_change(loop: Any) -> None:
     task = Task(returns(1), loop=loop)
-    number = task._name
-    assert isinstance(number, int)  # not formatted until asked
-    assert task.get_name() == f"Task-{number}"
+    number = int(task.get_name().removeprefix("Task-"))
+    third = loop.create_task(returns(3))  # the fast task formats its name only when asked
+    assert third.get_name() == f"Task-{number + 1}"
     task.set_name("renamed")
     assert task.get_name() == "renamed"
     named = Task(returns(2), loop=loop, name=42)
     assert named.get_name() == "42"
-    loop.run_until_complete(miniloop.gather(task, named))
+    loop.run_until_complete(miniloop.gather(task, named, third))
 
 
 def test_generator_based_coroutines_run(loop: Any) -> None:

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 import miniloop
-from miniloop.contract.watching import Observers, watch
-from miniloop.core.observer import Observer
+from miniloop.contract.watching import Observer, Observers, watch
 from miniloop.tools.lanes import build_picture
 from miniloop.tools.textlog import render_log
 from miniloop.tools.timeline import render_timeline

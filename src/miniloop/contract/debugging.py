@@ -31,8 +31,7 @@ from typing import Any
 
 from miniloop.contract.reporting import logger
 from miniloop.contract.reprs import DEBUG_STACK_DEPTH
-from miniloop.contract.watching import unwatch, watch
-from miniloop.core.observer import Observer
+from miniloop.contract.watching import Observer, unwatch, watch
 
 
 def debug_mode_requested() -> bool:

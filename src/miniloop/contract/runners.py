@@ -16,6 +16,7 @@ Read next: ``../assembly.py``, where the layers become ``miniloop.Loop``.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -34,6 +35,11 @@ class Runner(CancelOnInterrupt, runners.Runner):
     """Run coroutines on one loop, then clean up everything, like asyncio.Runner."""
 
     _set_event_loop = False
+
+    def __init__(self, *, debug: bool | None = None,
+                 loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> None:
+        super().__init__(loop_factory=loop_factory, clock=clock)
+        self._debug = debug
 
     def _run_main_task(self, task: Any) -> Any:
         sigint_handler = self._install_sigint_handler(task)  # Ctrl-C: see interrupts.py
@@ -58,13 +64,15 @@ class Runner(CancelOnInterrupt, runners.Runner):
             if self._set_event_loop:
                 _set_asyncio_event_loop(None)
 
-    def _lazy_init(self) -> None:
-        made_here = self._state == "created" and self._loop_factory is None
-        super()._lazy_init()
-        if made_here:
+    def _new_loop(self) -> Any:
+        loop = super()._new_loop()
+        if self._loop_factory is None:
             # Like asyncio.run: while it runs, the new loop is also the
             # thread's "current" loop for code that asks get_event_loop().
-            self._set_event_loop = _set_asyncio_event_loop(self._loop)
+            self._set_event_loop = _set_asyncio_event_loop(loop)
+        if self._debug is not None:
+            loop.set_debug(self._debug)
+        return loop
 
 
 def _set_asyncio_event_loop(loop: Any) -> bool:
@@ -80,5 +88,5 @@ def _set_asyncio_event_loop(loop: Any) -> bool:
 def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None,
         loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> T:
     """Run ``main`` on a new loop, clean up, close the loop; return main's result."""
-    return runners.run(main, debug=debug, loop_factory=loop_factory, clock=clock,
-                       runner_class=Runner)
+    runner_class = Runner if debug is None else functools.partial(Runner, debug=debug)
+    return runners.run(main, loop_factory=loop_factory, clock=clock, runner_class=runner_class)

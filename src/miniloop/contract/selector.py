@@ -4,7 +4,8 @@ The loop sleeps in ``selector.select(timeout)``. Each file descriptor it
 watches is registered with the selector together with a pair of handles,
 ``(reader, writer)``: when the descriptor becomes readable (writable), the
 loop puts the reader (writer) handle on its ready queue. That is all
-"readiness" means; sockets, pipes, streams and servers (``io/``) are built
+"readiness" means (``_process_io_events``, step 2 of the loop's turn in
+``core/loop.py``); sockets, pipes, streams and servers (``io/``) are built
 on ``_add_io_handle`` and ``_remove_io_handle``.
 
 One descriptor is always watched: the read end of the *self-pipe*, a
@@ -44,6 +45,20 @@ class SelectorMixin:
         super().__init__(**options)
         reader = self.handle_class(self._read_from_self, (), self, None)
         self._add_io_handle(self._ssock.fileno(), selectors.EVENT_READ, reader)
+
+    def _process_io_events(self, io_events: Events) -> None:
+        """Put the handle of every ready descriptor on the ready queue."""
+        for key, mask in io_events:
+            reader, writer = key.data
+            for event, handle in ((selectors.EVENT_READ, reader), (selectors.EVENT_WRITE, writer)):
+                if not mask & event or handle is None:
+                    continue
+                if handle._cancelled:  # forgotten since it was registered: stop watching
+                    self._remove_io_handle(key.fileobj, event)
+                else:
+                    self._ready.append(handle)
+                    if self.observer:
+                        self.observer.io_ready(key.fd, event, handle)
 
     def _add_io_handle(self, fileobj: Any, event: int, handle: Any) -> None:
         """Watch ``fileobj`` for ``event`` and run ``handle`` when it happens."""

@@ -1,8 +1,10 @@
-"""Several tools watching one loop.
+"""Watching a loop: the moments as methods, and several tools watching one loop.
 
-The core declares one ``observer`` slot per loop (``core/observer.py``).
-The trace and step mode can both watch the same loop: ``watch`` puts them
-together in an ``Observers``, which shows each of them every moment.
+The core declares one ``observer`` slot per loop and the moments it shows
+(``core/observer.py``). ``Observer`` here does nothing at every moment; a
+tool subclasses it and overrides what it needs. The trace and step mode can
+both watch the same loop: ``watch`` puts them together in an ``Observers``,
+which shows each of them every moment.
 
 Read next: ``debugging.py``, which watches a loop in debug mode; ``tools/trace.py``
 is the first tool built on these moments.
@@ -12,7 +14,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from miniloop.core.observer import Observer
+
+class Observer:
+    """Watches one loop. Every moment does nothing until a tool overrides it."""
+
+    def turn_started(self) -> None:
+        """A new turn of the loop begins."""
+
+    def about_to_sleep(self, deadline: float | None) -> bool:
+        """Nothing is ready; the loop will wait until ``deadline`` (None: for IO).
+
+        Return True to skip the wait and start a new turn (the deadlock
+        report does, after it has woken a task with an error)."""
+        return False
+
+    def io_watched(self, fileobj: Any, event: int, handle: Any) -> None:
+        """The loop starts watching ``fileobj`` for ``event``."""
+
+    def io_unwatched(self, fileobj: Any, event: int) -> None:
+        """The loop stops watching ``fileobj`` for ``event``."""
+
+    def io_ready(self, fd: int, event: int, handle: Any) -> None:
+        """The selector reported ``fd`` ready; ``handle`` joins the ready queue."""
+
+    def timer_armed(self, timer: Any) -> None:
+        """A timer went into the heap."""
+
+    def timer_cancelled(self, timer: Any) -> None:
+        """A timer in the heap was cancelled."""
+
+    def scheduled(self, entry: Any) -> None:
+        """``entry`` (a Handle, or a task stepping itself) joined the ready queue."""
+
+    def running(self, entry: Any) -> None:
+        """The loop is about to run ``entry`` from the ready queue."""
+
+    def ran(self, entry: Any) -> None:
+        """``entry`` has run."""
+
+    def task_created(self, task: Any, coro: Any) -> None:
+        """A task was made on this loop, to drive ``coro``."""
+
+    def step_started(self, task: Any) -> None:
+        """One step of ``task`` begins."""
+
+    def step_ended(self, task: Any) -> None:
+        """One step of ``task`` is over (it parked, yielded, or is done)."""
 
 
 class Observers(Observer):

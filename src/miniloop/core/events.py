@@ -97,12 +97,7 @@ leave_task: Callable[[Any, Any], None] = _aio_tasks._leave_task
 register_task: Callable[[Any], None] = _aio_tasks._register_task
 
 
-def current_task(loop: Any = None) -> Any:
-    """Return the task whose step is running on ``loop`` (default: this thread's)."""
-    return _aio_tasks.current_task(get_running_loop() if loop is None else loop)
-
-
-def all_tasks(loop: Any = None) -> set[Any]:
-    """Return the set of not-yet-finished tasks of ``loop`` (default: running)."""
-    # asyncio contract: asyncio's registry holds our tasks too (register_task).
-    return _aio_tasks.all_tasks(get_running_loop() if loop is None else loop)
+# asyncio contract: asyncio's answers to "which task is running?" and "which
+# tasks are alive?" read the registry above, which holds our tasks too.
+current_task: Callable[..., Any] = _aio_tasks.current_task
+all_tasks: Callable[..., set[Any]] = _aio_tasks.all_tasks

@@ -36,10 +36,10 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from miniloop.core.clock import POLL, Clock, new_clock
+from miniloop.core.clock import POLL, Clock, Events, new_clock
 from miniloop.core.events import _get_running_loop, _set_running_loop
 from miniloop.core.futures import Future, isfuture
-from miniloop.core.observer import Observer, before_waiting_for_ever, new_loop_watchers
+from miniloop.core.observer import before_waiting_for_ever, new_loop_watchers
 from miniloop.core.primitives import _GatheringFuture
 from miniloop.core.tasks import Task, ensure_future
 
@@ -151,7 +151,7 @@ class CoreLoop:
         self._stopping = False
         self._closed = False
         self._thread_id: int | None = None
-        self.observer: Observer | None = None  # tools watch the loop through it
+        self.observer: Any = None  # tools watch the loop through it
         for watcher in new_loop_watchers:
             watcher(self)
 
@@ -235,27 +235,11 @@ class CoreLoop:
             self._cancelled_timers -= 1
             heapq.heappop(self._timers)[2]._scheduled = False
 
-    # --- file descriptors that became ready ------------------------------------------
-    # contract/selector.py registers each watched descriptor with a
-    # (reader, writer) pair of handles; these are the ones that run now.
+    def _process_io_events(self, io_events: Events) -> None:
+        """Put the handle of each ready descriptor on the ready queue.
 
-    def _process_io_events(self, io_events: list[tuple[selectors.SelectorKey, int]]) -> None:
-        """Put the handle of every ready descriptor on the ready queue."""
-        for key, mask in io_events:
-            for event, handle in zip((selectors.EVENT_READ, selectors.EVENT_WRITE), key.data,
-                                     strict=True):
-                if not mask & event or handle is None:
-                    continue
-                if handle._cancelled:
-                    self._remove_io_handle(key.fileobj, event)
-                else:
-                    self._ready.append(handle)
-                    if self.observer:
-                        self.observer.io_ready(key.fd, event, handle)
-
-    def _remove_io_handle(self, fileobj: Any, event: int) -> bool:
-        """Stop watching ``fileobj`` (the core watches none; contract/selector.py does)."""
-        return False
+        The core watches no descriptors itself: ``contract/selector.py``
+        registers them (``add_reader`` and friends) and runs their handles."""
 
     # --- running and stopping ---------------------------------------------------------------
 

@@ -36,19 +36,18 @@ T = TypeVar("T")
 class Runner:
     """Run coroutines on one loop, then clean up everything, like asyncio.Runner."""
 
-    def __init__(self, *, debug: bool | None = None,
-                 loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> None:
+    def __init__(self, *, loop_factory: Callable[[], Any] | None = None,
+                 clock: Any = None) -> None:
         if loop_factory is not None and clock is not None:
             raise ValueError("give Runner a loop_factory or a clock, not both")
-        self._state = "created"  # then "initialized", then "closed"
-        self._debug = debug
         self._loop_factory = loop_factory
         self._clock = clock
-        self._loop: Any = None
+        self._loop: Any = None  # made on first use; None again once closed
+        self._closed = False
         self._context: contextvars.Context | None = None
 
     def __enter__(self) -> Runner:
-        self._lazy_init()
+        self.get_loop()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -56,8 +55,17 @@ class Runner:
 
     def get_loop(self) -> Any:
         """The runner's loop (made on first use)."""
-        self._lazy_init()
+        if self._closed:
+            raise RuntimeError("Runner is closed")
+        if self._loop is None:
+            self._loop = self._new_loop()
+            self._context = contextvars.copy_context()  # what each run() starts from
         return self._loop
+
+    def _new_loop(self) -> Any:
+        if self._loop_factory is not None:
+            return self._loop_factory()
+        return events.new_event_loop(**({} if self._clock is None else {"clock": self._clock}))
 
     def run(self, coro: Coroutine[Any, Any, T], *, context: contextvars.Context | None = None) -> T:
         """Run ``coro`` as a task until it is done; return its result."""
@@ -65,8 +73,8 @@ class Runner:
             raise ValueError(f"a coroutine was expected, got {coro!r}")
         if events._get_running_loop() is not None:
             raise RuntimeError("Runner.run() cannot be called from a running event loop")
-        self._lazy_init()
-        task = self._loop.create_task(coro, context=self._context if context is None else context)
+        loop = self.get_loop()
+        task = loop.create_task(coro, context=self._context if context is None else context)
         return self._run_main_task(task)  # type: ignore[no-any-return]
 
     def _run_main_task(self, task: Any) -> Any:
@@ -74,34 +82,19 @@ class Runner:
 
     def close(self) -> None:
         """Cancel leftover tasks, close async generators and the thread pool, close the loop."""
-        if self._state != "initialized":
+        if self._loop is None:  # never used (it can still be), or closed already
             return
         try:
             self._clean_up(self._loop)
         finally:
             self._loop.close()
             self._loop = None
-            self._state = "closed"
+            self._closed = True
 
     def _clean_up(self, loop: Any) -> None:
         # The core loop has no thread pool and no async-generator hooks to
         # shut down; contract/runners.py adds those steps for the full loop.
         cancel_all_tasks(loop)
-
-    def _lazy_init(self) -> None:
-        if self._state == "closed":
-            raise RuntimeError("Runner is closed")
-        if self._state == "initialized":
-            return
-        if self._loop_factory is not None:
-            self._loop = self._loop_factory()
-        else:
-            self._loop = events.new_event_loop(**({} if self._clock is None
-                                                  else {"clock": self._clock}))
-        if self._debug is not None:
-            self._loop.set_debug(self._debug)
-        self._context = contextvars.copy_context()
-        self._state = "initialized"
 
 
 def cancel_all_tasks(loop: Any) -> None:
@@ -121,11 +114,10 @@ def cancel_all_tasks(loop: Any) -> None:
             })
 
 
-def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None,
-        loop_factory: Callable[[], Any] | None = None, clock: Any = None,
-        runner_class: type[Runner] = Runner) -> T:
+def run(main: Coroutine[Any, Any, T], *, loop_factory: Callable[[], Any] | None = None,
+        clock: Any = None, runner_class: Callable[..., Runner] = Runner) -> T:
     """Run ``main`` on a new loop, clean up, close the loop; return main's result."""
     if events._get_running_loop() is not None:
         raise RuntimeError("asyncio.run() cannot be called from a running event loop")
-    with runner_class(debug=debug, loop_factory=loop_factory, clock=clock) as runner:
+    with runner_class(loop_factory=loop_factory, clock=clock) as runner:
         return runner.run(main)

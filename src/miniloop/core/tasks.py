@@ -51,10 +51,8 @@ task_numbers = itertools.count(1)  # Task-1, Task-2, ...: the default names
 def iscoroutine(obj: object) -> bool:
     """True for what a Task can drive: ``async def`` coroutines and
     generator-based coroutines (made with ``types.coroutine``)."""
-    if type(obj) is types.CoroutineType or isinstance(obj, Coroutine):  # the first is quick
-        return True
-    return isinstance(obj, types.GeneratorType) and bool(
-        obj.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE)
+    return isinstance(obj, Coroutine) or (isinstance(obj, types.GeneratorType) and bool(
+        obj.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE))
 
 
 class Task(Future[T]):
@@ -71,7 +69,7 @@ class Task(Future[T]):
         if not self.can_drive(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         self._coro = coro
-        self._name: str | int = next(task_numbers) if name is None else str(name)
+        self._name = f"Task-{next(task_numbers)}" if name is None else str(name)
         self._context = contextvars.copy_context() if context is None else context
         self._fut_waiter: Any = None  # the future we are parked on
         self._must_cancel = False  # throw CancelledError at the next step
@@ -199,8 +197,6 @@ class Task(Future[T]):
 
     def get_name(self) -> str:
         """The task's name (``Task-N`` unless one was given)."""
-        if isinstance(self._name, int):  # numbered, named when first asked
-            self._name = f"Task-{self._name}"
         return self._name
 
     def __del__(self) -> None:

@@ -181,7 +181,7 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
         self._log_tb = self._asyncio_future_blocking = self._must_cancel = False
         self._source_traceback = None
         self._coro = coro
-        self._name = next(core_tasks.task_numbers) if name is None else str(name)
+        self._name: Any = next(core_tasks.task_numbers) if name is None else str(name)
         self._context = contextvars.copy_context() if context is None else context
         self._fut_waiter = None
         self._num_cancels_requested = 0
@@ -190,6 +190,14 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
         if loop._debug:
             self._source_traceback = reprs.extract_stack(sys._getframe(1))
         self._start()
+
+    def get_name(self) -> str:
+        """The task's name. Plain: made at birth. Fast: a number until asked
+        (most tasks never are), which spares a string per task."""
+        name: Any = self._name
+        if type(name) is int:
+            self._name = name = f"Task-{name}"
+        return name  # type: ignore[no-any-return]
 
     def _start(self) -> None:
         if self._eager_start and self._loop.is_running():

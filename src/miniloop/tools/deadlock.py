@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from miniloop.contract import stacks
+from miniloop.contract.watching import Observer
 from miniloop.core import events
 from miniloop.core import loop as loop_module
-from miniloop.core.observer import Observer
 from miniloop.tools.describe import (
     Location,
     ObjectNames,

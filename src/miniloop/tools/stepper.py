@@ -39,9 +39,9 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from miniloop.contract.watching import unwatch, watch
+from miniloop.contract.watching import Observer, unwatch, watch
 from miniloop.core import events
-from miniloop.core.observer import Observer, new_loop_watchers
+from miniloop.core.observer import new_loop_watchers
 
 # tools/describe.py is imported by the functions that draw the state, when
 # they first do: a run that is not stepped (the command line imports this

@@ -52,8 +52,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from miniloop.contract.watching import unwatch, watch
-from miniloop.core.observer import Observer, new_loop_watchers
+from miniloop.contract.watching import Observer, unwatch, watch
+from miniloop.core.observer import new_loop_watchers
 from miniloop.core.tasks import Task
 from miniloop.tools.describe import (
     callback_name,
