@@ -16,7 +16,7 @@ CORE_DIR = ROOT / "src" / "miniloop" / "core"
 CORE = sorted(path.name for path in CORE_DIR.glob("*.py"))
 
 # Raise it only together with the README, and only for something a reader needs.
-BUDGET = 870  # the aim is 700: lower it as the core shrinks, never raise it
+BUDGET = 700  # the limit: a core a learner can print; never raise it
 
 
 def code_lines(source: str) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 
 
 class CancelOnInterrupt:
-    """Runner's Ctrl-C handling (mixed into ``runners.Runner``)."""
+    """Runner's Ctrl-C handling (mixed into ``Runner`` in ``runners.py``)."""
 
     _loop: Any
     _interrupt_count = 0

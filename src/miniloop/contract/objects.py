@@ -131,6 +131,14 @@ class Task(tasks.Task[T], Future[T]):
 
     can_drive = staticmethod(versions.is_coroutine)  # this Python's rule
 
+    def __del__(self) -> None:
+        if self._log_destroy_pending and self._state == futures.PENDING:
+            context = {"task": self, "message": "Task was destroyed but it is pending!"}
+            if self._source_traceback:
+                context["source_traceback"] = self._source_traceback
+            self._loop.call_exception_handler(context)
+        super().__del__()
+
     def _repr_info(self) -> list[str]:
         return reprs.task_repr_info(self)
 

@@ -15,10 +15,11 @@ which logs it on the ``asyncio`` logger exactly as asyncio would:
     future: <Task finished name='Task-2' coro=<boom() done, ...> exception=ValueError()>
     Traceback (most recent call last): ...
 
-The core makes those reports (``Handle._run``, ``Future.__del__``,
-``Task.__del__``) and logs them plainly; this mixin is the handler asyncio
-programs see. A broken handler cannot lose the error either: its own
-failure is logged together with the context it was given.
+The core makes those reports (``Handle._run``, ``Future.__del__``; a task
+dropped while pending is reported by ``Task.__del__`` in ``objects.py``)
+and logs them plainly; this mixin is the handler asyncio programs see. A
+broken handler cannot lose the error either: its own failure is logged
+together with the context it was given.
 
 Read next: ``debugging.py`` (debug mode), or back to ``loop.py``.
 """

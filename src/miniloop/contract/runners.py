@@ -1,7 +1,11 @@
 """run and Runner as asyncio's: Ctrl-C, async generators, the thread pool.
 
-The core's ``Runner`` cancels leftover tasks and closes the loop. asyncio's
-does three things more, and so does this one:
+The core's ``run`` (``core/runners.py``) makes a loop, runs the main task,
+cancels leftover tasks and closes the loop. asyncio's ``Runner`` takes the
+same steps, split into a context manager so that several coroutines can
+run on one loop (``with Runner() as runner: runner.run(a()); runner.run(b())``),
+every ``run`` in one copy of the caller's context. It does three things
+more, and so does this one:
 
 * while the main task runs, the first Ctrl-C cancels it (``interrupts.py``)
   and ``run`` then raises ``KeyboardInterrupt``;
@@ -16,13 +20,13 @@ Read next: ``../assembly.py``, where the layers become ``miniloop.Loop``.
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextvars
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from miniloop.contract import versions
 from miniloop.contract.interrupts import CancelOnInterrupt
-from miniloop.core import runners
+from miniloop.core import events, runners
 from miniloop.core.events import CancelledError
 
 T = TypeVar("T")
@@ -31,20 +35,54 @@ T = TypeVar("T")
 THREAD_JOIN_TIMEOUT = 300.0
 
 
-class Runner(CancelOnInterrupt, runners.Runner):
+class Runner(CancelOnInterrupt):
     """Run coroutines on one loop, then clean up everything, like asyncio.Runner."""
-
-    _set_event_loop = False
 
     def __init__(self, *, debug: bool | None = None,
                  loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> None:
-        super().__init__(loop_factory=loop_factory, clock=clock)
+        if loop_factory is not None and clock is not None:
+            raise ValueError("give Runner a loop_factory or a clock, not both")
         self._debug = debug
+        self._loop_factory = loop_factory
+        self._clock = clock
+        self._loop: Any = None  # made on first use; None again once closed
+        self._closed = False
+        self._context: contextvars.Context | None = None
+        self._set_event_loop = False
 
-    def _run_main_task(self, task: Any) -> Any:
+    def __enter__(self) -> Runner:
+        self.get_loop()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get_loop(self) -> Any:
+        """The runner's loop (made on first use)."""
+        if self._closed:
+            raise RuntimeError("Runner is closed")
+        if self._loop is None:
+            self._loop = loop = runners.new_loop(self._loop_factory, self._clock)
+            if self._loop_factory is None:
+                # Like asyncio.run: while it runs, the new loop is also the
+                # thread's "current" loop for code that asks get_event_loop().
+                self._set_event_loop = _set_asyncio_event_loop(loop)
+            if self._debug is not None:
+                loop.set_debug(self._debug)
+            self._context = contextvars.copy_context()  # every run() starts from it
+        return self._loop
+
+    def run(self, coro: Coroutine[Any, Any, T], *, context: contextvars.Context | None = None) -> T:
+        """Run ``coro`` as a task until it is done; return its result."""
+        if not versions.is_coroutine(coro):
+            raise ValueError(f"a coroutine was expected, got {coro!r}")
+        if events._get_running_loop() is not None:
+            raise RuntimeError("Runner.run() cannot be called from a running event loop")
+        loop = self.get_loop()
+        task = loop.create_task(coro, context=self._context if context is None else context)
         sigint_handler = self._install_sigint_handler(task)  # Ctrl-C: see interrupts.py
         try:
-            return super()._run_main_task(task)
+            return loop.run_until_complete(task)  # type: ignore[no-any-return]
         except CancelledError:
             if self._interrupted(task):
                 raise KeyboardInterrupt()  # chained to the cancellation, as asyncio
@@ -52,9 +90,13 @@ class Runner(CancelOnInterrupt, runners.Runner):
         finally:
             self._restore_sigint_handler(sigint_handler)
 
-    def _clean_up(self, loop: Any) -> None:
+    def close(self) -> None:
+        """Cancel leftover tasks, close async generators and the thread pool, close the loop."""
+        loop = self._loop
+        if loop is None:  # never used (it can still be), or closed already
+            return
         try:
-            super()._clean_up(loop)
+            runners.cancel_all_tasks(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             if versions.EXECUTOR_SHUTDOWN_HAS_TIMEOUT:
                 loop.run_until_complete(loop.shutdown_default_executor(THREAD_JOIN_TIMEOUT))
@@ -63,16 +105,9 @@ class Runner(CancelOnInterrupt, runners.Runner):
         finally:
             if self._set_event_loop:
                 _set_asyncio_event_loop(None)
-
-    def _new_loop(self) -> Any:
-        loop = super()._new_loop()
-        if self._loop_factory is None:
-            # Like asyncio.run: while it runs, the new loop is also the
-            # thread's "current" loop for code that asks get_event_loop().
-            self._set_event_loop = _set_asyncio_event_loop(loop)
-        if self._debug is not None:
-            loop.set_debug(self._debug)
-        return loop
+            loop.close()
+            self._loop = None
+            self._closed = True
 
 
 def _set_asyncio_event_loop(loop: Any) -> bool:
@@ -88,5 +123,7 @@ def _set_asyncio_event_loop(loop: Any) -> bool:
 def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None,
         loop_factory: Callable[[], Any] | None = None, clock: Any = None) -> T:
     """Run ``main`` on a new loop, clean up, close the loop; return main's result."""
-    runner_class = Runner if debug is None else functools.partial(Runner, debug=debug)
-    return runners.run(main, loop_factory=loop_factory, clock=clock, runner_class=runner_class)
+    if events._get_running_loop() is not None:
+        raise RuntimeError("asyncio.run() cannot be called from a running event loop")
+    with Runner(debug=debug, loop_factory=loop_factory, clock=clock) as runner:
+        return runner.run(main)

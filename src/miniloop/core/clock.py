@@ -21,8 +21,6 @@ here first; after the core, ``contract/`` (what asyncio programs can
 observe), the toolkit (``toolkit/``) or the tour in ``docs/``.
 """
 
-from __future__ import annotations
-
 import math
 import selectors
 import time

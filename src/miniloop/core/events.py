@@ -16,8 +16,6 @@ asyncio's machinery; each use below is marked ``asyncio contract``.
 Read next: ``futures.py`` (a value that is not there yet).
 """
 
-from __future__ import annotations
-
 import asyncio
 import asyncio.events as _aio_events
 import asyncio.tasks as _aio_tasks
@@ -43,12 +41,8 @@ def _set_running_loop(loop: Any) -> None:
     _aio_events._set_running_loop(loop)
 
 
-def get_running_loop() -> Any:
-    """Return the loop running in this thread; RuntimeError if there is none."""
-    loop = _get_running_loop()
-    if loop is None:
-        raise RuntimeError("no running event loop")
-    return loop
+# The slot's value, or RuntimeError("no running event loop") if it is empty.
+get_running_loop: Callable[[], Any] = asyncio.get_running_loop
 
 
 def loop_for_new_future() -> Any:

@@ -23,8 +23,6 @@ A future is given its loop; this module never imports the loop.
 Read next: ``tasks.py`` (what receives the yielded future).
 """
 
-from __future__ import annotations
-
 import contextvars
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
@@ -148,11 +146,10 @@ class Future(Generic[T]):
         # A task that was cancelled keeps the very CancelledError that ended
         # its coroutine, so the traceback of the awaiter leads back into it.
         exc, self._cancelled_exc = self._cancelled_exc, None
-        if exc is not None:
-            return exc
-        if self._cancel_message is None:
-            return CancelledError()
-        return CancelledError(self._cancel_message)
+        if exc is None:
+            message = self._cancel_message
+            exc = CancelledError() if message is None else CancelledError(message)
+        return exc
 
     # --- callbacks ------------------------------------------------------------
 
@@ -207,12 +204,6 @@ class Future(Generic[T]):
             if self._source_traceback:
                 context["source_traceback"] = self._source_traceback
             self._loop.call_exception_handler(context)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {' '.join(self._repr_info())}>"
-
-    def _repr_info(self) -> list[str]:
-        return [self._state.lower()]  # contract/ says more, as asyncio does
 
 
 def set_result_unless_cancelled(future: Future[Any], result: object) -> None:

@@ -25,8 +25,6 @@ Tools watch it through its ``observer`` (``observer.py``).
 Read next: ``futures.py``, then ``tasks.py``.
 """
 
-from __future__ import annotations
-
 import contextvars
 import heapq
 import logging
@@ -96,9 +94,6 @@ class Handle:
         name = getattr(self._callback, "__qualname__", None) or repr(self._callback)
         return f"{name}({', '.join(map(repr, self._args))})"
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._describe()}>"
-
 
 class TimerHandle(Handle):
     """A Handle with a time: the loop runs it at ``when()``."""
@@ -122,7 +117,7 @@ class TimerHandle(Handle):
             self._loop._timer_handle_cancelled(self)
         super().cancel()
 
-    def __lt__(self, other: TimerHandle) -> bool:
+    def __lt__(self, other: "TimerHandle") -> bool:
         # Asked only between equal deadlines and orders (a real clock's):
         # "neither is earlier", so the heap keeps asyncio's order for them.
         return self._when < other._when

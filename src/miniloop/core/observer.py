@@ -30,8 +30,6 @@ moment is for every loop, watched or not: ``before_waiting_for_ever``.
 Read next: ``loop.py``, which calls these.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 

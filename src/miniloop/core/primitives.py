@@ -16,8 +16,6 @@ cancelling the outer future cancels the children.
 Read next: ``runners.py`` (``run``: the loop's whole life in one call).
 """
 
-from __future__ import annotations
-
 import contextvars
 import math
 import types
@@ -84,15 +82,12 @@ class _GatheringFuture(Future[list[Any]]):
         """Cancel every child still running; True if any was."""
         if self.done():
             return False
-        cancelled_any = False
-        for child in self._children:
-            if child.cancel(msg=msg):
-                cancelled_any = True
-        if cancelled_any:
+        cancelled = [child.cancel(msg=msg) for child in self._children]  # every one
+        if any(cancelled):
             # Even with return_exceptions=True, the outer future ends up
             # raising CancelledError once the children are done.
             self._cancel_requested = True
-        return cancelled_any
+        return any(cancelled)
 
 
 def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list[Any]]:
@@ -136,15 +131,14 @@ def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list
             else:
                 outer.set_result([_outcome(child) for child in children])
 
-    # Children done already (eager tasks, say) are counted now, not a turn
-    # later (asyncio before 3.12 waited the turn: contract/ says so).
-    done_already = [child for child in unique if child.done() and outer.counts_done_at_once]
     context = contextvars.copy_context()  # child_done reads no variable: one copy serves all
     for child in unique:
-        if child not in done_already:
+        # A child done already (an eager task, say) is counted now, not a
+        # turn later (asyncio before 3.12 waited the turn: contract/ says so).
+        if child.done() and outer.counts_done_at_once:
+            child_done(child)
+        else:
             child.add_done_callback(child_done, context=context)
-    for child in done_already:
-        child_done(child)
     return outer  # type: ignore[no-any-return]
 
 

@@ -30,8 +30,6 @@ Read next: ``loop.py`` if you have not yet, then ``primitives.py``, where
 sleep and gather are made of futures and tasks.
 """
 
-from __future__ import annotations
-
 import contextvars
 import inspect
 import itertools
@@ -41,7 +39,7 @@ from typing import Any, TypeVar
 
 from miniloop.core import events
 from miniloop.core.events import CancelledError, InvalidStateError, enter_task, leave_task
-from miniloop.core.futures import PENDING, Future, get_loop, isfuture
+from miniloop.core.futures import Future, get_loop, isfuture
 
 T = TypeVar("T")
 
@@ -64,7 +62,9 @@ class Task(Future[T]):
     def __init__(self, coro: Coroutine[Any, Any, T] | Generator[Any, Any, T], *,
                  loop: Any = None, name: object = None,
                  context: contextvars.Context | None = None) -> None:
-        self._log_destroy_pending = False  # until the task is really alive (see __del__)
+        # Whether to report the task if it is dropped while still pending
+        # (contract/objects.py does): not until it is really alive.
+        self._log_destroy_pending = False
         super().__init__(loop=loop)
         if not self.can_drive(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
@@ -198,15 +198,6 @@ class Task(Future[T]):
     def get_name(self) -> str:
         """The task's name (``Task-N`` unless one was given)."""
         return self._name
-
-    def __del__(self) -> None:
-        if self._log_destroy_pending and self._state == PENDING:
-            context = {"task": self, "message": "Task was destroyed but it is pending!"}
-            if self._source_traceback:
-                context["source_traceback"] = self._source_traceback
-            self._loop.call_exception_handler(context)
-        super().__del__()
-
 
 
 def error_of(future: Any) -> BaseException | None:
