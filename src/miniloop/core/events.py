@@ -57,8 +57,8 @@ def loop_for_new_future() -> Any:
 # --- making loops -----------------------------------------------------------
 
 # The loop class people get (miniloop.Loop) is assembled at the top of the
-# package, above the core. It registers itself here, so that run() and
-# Runner can make one without importing upwards.
+# package, above the core. It registers itself here, so that run() (and the
+# contract's Runner) can make one without importing upwards.
 _default_loop_factory: Any = None
 
 
