@@ -1,0 +1,60 @@
+"""pytest's way in to miniloop: the options, and nothing else until asked.
+
+pytest loads every installed plugin (the ``pytest11`` entry point) in every
+project, whether or not the project uses miniloop. So this module is all
+that loads: it adds the ``miniloop`` options to ``pytest --help`` and checks
+them. Only ``pytest --miniloop`` imports miniloop itself and registers the
+plugin proper, ``miniloop/tools/pytest_plugin.py``; a run without it pays
+for one module of option definitions and changes nothing.
+
+(It lives outside the ``miniloop`` package because importing any module
+inside a package runs the package's ``__init__`` first, and miniloop's
+imports the whole loop.)
+
+Read next: ``miniloop/tools/pytest_plugin.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``miniloop`` group of ``pytest --help``."""
+    group = parser.getgroup("miniloop", "miniloop (run the suite's asyncio code on miniloop)")
+    group.addoption("--miniloop", action="store_true", default=False,
+                    help="run every asyncio event loop of the tests on miniloop")
+    group.addoption("--miniloop-virtual-time", action="store_true", default=False,
+                    help="with --miniloop: virtual time (sleeps cost nothing)")
+    group.addoption("--miniloop-trace-dir", metavar="DIR", default=None, type=trace_directory,
+                    help="with --miniloop: trace each failing test into DIR")
+    group.addoption("--miniloop-plain", action="store_true", default=False,
+                    help="with --miniloop: the plain loop (no speed-ups)")
+
+def trace_directory(value: str) -> str:
+    """``--miniloop-trace-dir``'s value: a directory, or a path where one can be made."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give the directory to write the traces to")
+    if os.path.exists(value) and not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is a file, not a directory")
+    return value
+
+
+COMPANIONS = ("--miniloop-virtual-time", "--miniloop-trace-dir", "--miniloop-plain")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--miniloop``, import miniloop and register the plugin proper."""
+    if not config.getoption("miniloop"):
+        given = [name for name in COMPANIONS
+                 if config.getoption(name.lstrip("-").replace("-", "_")) not in (None, False)]
+        if given:
+            raise pytest.UsageError(f"{given[0]} works only together with --miniloop")
+        return
+    from miniloop.tools.pytest_plugin import MiniloopPlugin
+
+    config.pluginmanager.register(MiniloopPlugin(config), MiniloopPlugin.NAME)

@@ -1,0 +1,78 @@
+"""--miniloop-virtual-time: a suite of long sleeps and timeouts takes no time."""
+
+from __future__ import annotations
+
+import time
+
+from tests.plugin.conftest import Suite
+
+pytest_plugins = ["pytester"]
+
+# Every test of this suite sleeps a minute and times out after another one:
+# 40 tests, 80 minutes of real time.
+LONG_SLEEPS = """
+    import asyncio
+    import pytest
+
+    @pytest.mark.parametrize("n", range(20))
+    @pytest.mark.asyncio
+    async def test_sleep_then_time_out(n):
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(60)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.Event().wait(), timeout=60)
+        assert loop.time() - start >= 120
+
+    @pytest.mark.parametrize("n", range(20))
+    def test_asyncio_run_sleeps(n):
+        async def main():
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            await asyncio.sleep(120)
+            return loop.time() - start
+        assert asyncio.run(main()) >= 120
+"""
+
+
+def test_a_suite_of_long_sleeps_runs_in_no_time(suite: Suite) -> None:
+    suite.write(test_sleepy=LONG_SLEEPS)
+    started = time.monotonic()
+    run = suite.run("--miniloop", "--miniloop-virtual-time")
+    took = time.monotonic() - started
+    assert run.outcomes() == {"passed": 40}
+    assert run.on_miniloop == 40
+    assert run.loops == "fast loop, virtual time"
+    skipped = float(run.output.split("virtual time skipped ")[1].split(" s")[0])
+    assert skipped >= 40 * 120
+    assert took < 60, f"80 minutes of sleeps took {took:.0f} s"
+
+
+def test_a_jump_past_a_watched_socket_is_counted_and_explained(suite: Suite) -> None:
+    suite.write(test_server="""
+        import asyncio
+        import pytest
+
+        async def serve_then_sleep():
+            server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+            async with server:
+                await asyncio.sleep(30)  # the listening socket is watched meanwhile
+
+        @pytest.mark.asyncio
+        async def test_passes():
+            await serve_then_sleep()
+
+        @pytest.mark.asyncio
+        async def test_fails():
+            await serve_then_sleep()
+            assert False, "failed after the jump"
+    """)
+    run = suite.run("--miniloop", "--miniloop-virtual-time")
+    assert run.outcomes() == {"passed": 1, "failed": 1}
+    run.result.stdout.fnmatch_lines([
+        "*- miniloop virtual time -*",
+        "The virtual clock jumped to a timer 1 time(s) while the loop was watching a socket*",
+    ])
+    run.result.stdout.fnmatch_lines([
+        "miniloop: virtual time jumped past watched sockets or pipes 2 time(s), in 2 tests: "
+        "test_server.py::test_passes, test_server.py::test_fails"])
