@@ -6,6 +6,7 @@ No timing is asserted here: ``python -m bench.importtime`` measures.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -17,13 +18,23 @@ import miniloop
 
 TIMEOUT = 60
 
+# The loop's own layers: imported when the first loop is made (or named).
+LOOP_LAYERS = [
+    "miniloop.assembly", "miniloop.contract.loop", "miniloop.fast.loop",
+    "miniloop.toolkit.threads", "miniloop.io.loop", "miniloop.io.readiness",
+    "miniloop.io.sockets", "miniloop.io.transports", "miniloop.io.tls", "miniloop.io.servers",
+    "miniloop.io.connections", "miniloop.io.sendfile", "miniloop.io.unix",
+    "miniloop.io.datagrams", "miniloop.io.pipes", "miniloop.io.subprocesses",
+    "miniloop.io.signals",
+]
 # Imported only when something asks for them.
 NOT_AT_IMPORT = [
+    *LOOP_LAYERS,
     "miniloop.tools.trace", "miniloop.tools.html", "miniloop.tools.lanes",
     "miniloop.tools.timeline", "miniloop.tools.deadlock", "miniloop.tools.describe",
-    "miniloop.tools.stepper", "miniloop.io.streams", "miniloop.io.processes",
-    "miniloop.toolkit.queues", "miniloop.toolkit.sync", "miniloop.toolkit.timeouts",
-    "miniloop.toolkit.waiting", "miniloop.toolkit.taskgroups",
+    "miniloop.tools.stepper", "miniloop.tools.session", "miniloop.io.streams",
+    "miniloop.io.processes", "miniloop.toolkit.queues", "miniloop.toolkit.sync",
+    "miniloop.toolkit.timeouts", "miniloop.toolkit.waiting", "miniloop.toolkit.taskgroups",
 ]
 
 
@@ -43,7 +54,41 @@ def test_import_miniloop_leaves_the_rarely_used_parts_unimported() -> None:
         import miniloop
         print(json.dumps(sorted(sys.modules)))
     """)))
-    assert not loaded & set(NOT_AT_IMPORT)
+    assert sorted(loaded & set(NOT_AT_IMPORT)) == []
+
+
+def test_the_first_run_assembles_the_loop_and_runs_on_it() -> None:
+    out = fresh("""\
+        import sys
+        import miniloop
+
+        async def main():
+            return type(miniloop.get_running_loop())
+
+        print("assembled before:", "miniloop.assembly" in sys.modules)
+        loop_class = miniloop.run(main())
+        print("runs on a miniloop.Loop:", issubclass(loop_class, miniloop.Loop))
+        print("new_event_loop too:", isinstance(miniloop.new_event_loop(), miniloop.Loop))
+    """)
+    assert out.splitlines() == [
+        "assembled before: False", "runs on a miniloop.Loop: True", "new_event_loop too: True",
+    ]
+
+
+def test_naming_the_loop_assembles_it_complete() -> None:
+    out = fresh("""\
+        import asyncio, inspect, sys
+        import miniloop
+        from miniloop.io import IOMixin
+
+        interface = [name for name, _ in inspect.getmembers(asyncio.AbstractEventLoop)
+                     if not name.startswith("_")]
+        # Every method of the interface is miniloop's own, none asyncio's stub.
+        print([name for name in interface
+               if getattr(miniloop.Loop, name) is getattr(asyncio.AbstractEventLoop, name)])
+        print(issubclass(miniloop.Loop, IOMixin), issubclass(miniloop.FastLoop, miniloop.Loop))
+    """)
+    assert out.splitlines() == ["[]", "True True"]
 
 
 def test_import_miniloop_imports_nothing_from_outside_that_asyncio_does_not() -> None:
@@ -75,8 +120,9 @@ def test_every_public_name_resolves_in_a_fresh_process() -> None:
 
 
 def test_a_name_imported_on_first_use_is_the_defining_module_s_object() -> None:
-    from miniloop.io import processes, streams
-    from miniloop.toolkit import queues, sync, waiting
+    from miniloop import assembly
+    from miniloop.io import processes, servers, streams
+    from miniloop.toolkit import queues, sync, threads, waiting
     from miniloop.tools import deadlock
 
     assert miniloop.subprocess is processes
@@ -86,7 +132,8 @@ def test_a_name_imported_on_first_use_is_the_defining_module_s_object() -> None:
     assert miniloop.Lock is sync.Lock
     assert miniloop.FIRST_COMPLETED == waiting.FIRST_COMPLETED
     assert miniloop.DeadlockError is deadlock.DeadlockError
-    assert miniloop.Loop is not None and miniloop.run is not None  # imported eagerly
+    assert miniloop.Loop is assembly.Loop and miniloop.Server is servers.Server
+    assert miniloop.Protocol is asyncio.Protocol and miniloop.to_thread is threads.to_thread
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
@@ -134,7 +181,8 @@ def test_the_command_line_imports_the_tracer_only_to_trace(tmp_path: Path) -> No
     program = tmp_path / "prog.py"
     program.write_text(textwrap.dedent("""\
         import sys
-        tools = ["miniloop.tools.trace", "miniloop.tools.html", "miniloop.tools.describe"]
+        tools = ["miniloop.tools.trace", "miniloop.tools.html", "miniloop.tools.describe",
+                 "miniloop.tools.session", "miniloop.tools.stepper"]
         print(sorted(name for name in tools if name in sys.modules))
     """))
     env = dict(os.environ)
@@ -143,3 +191,12 @@ def test_the_command_line_imports_the_tracer_only_to_trace(tmp_path: Path) -> No
                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_step_option_names_the_stepper_s_quit_status() -> None:
+    from miniloop.__main__ import OPTIONS, STEP_QUIT_STATUS
+    from miniloop.tools.stepper import QUIT_STATUS
+
+    assert STEP_QUIT_STATUS == QUIT_STATUS
+    [step] = [option for option in OPTIONS if option.flags == ("--step",)]
+    assert f"exit status {QUIT_STATUS})" in step.help

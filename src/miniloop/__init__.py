@@ -23,12 +23,15 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-# What every run needs is imported now: the loop (with its IO methods), the
-# objects it makes, run and the primitives of the core.
-from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
+# What every program touches is imported now: the objects a loop makes, run,
+# the primitives of the core, and the interfaces shared with asyncio. The
+# loop itself, ``miniloop.Loop``, is assembled from every layer (its IO
+# methods too) the first time a program makes a loop or names it: see
+# ``_new_loop`` and ``_LAZY`` below.
 from miniloop.contract.objects import Future, Handle, Task, TimerHandle
 from miniloop.contract.runners import Runner, run
 from miniloop.contract.versions import is_coroutine as iscoroutine
+from miniloop.core import events as _events
 from miniloop.core.clock import RealClock
 from miniloop.core.events import (
     CancelledError,
@@ -60,15 +63,15 @@ from miniloop.io.protocols import (
     Transport,
     WriteTransport,
 )
-from miniloop.io.servers import Server
-from miniloop.toolkit.threads import run_coroutine_threadsafe, to_thread, wrap_future
 
 # The rest is imported the first time it is asked for (``__getattr__`` below):
 # a program that never opens a stream or starts a child does not pay for them.
 # The type checker sees them as ordinary imports.
 if TYPE_CHECKING:
+    from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
     from miniloop.io import processes as subprocess
     from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
+    from miniloop.io.servers import Server
     from miniloop.io.streams import (
         StreamReader,
         StreamReaderProtocol,
@@ -90,6 +93,7 @@ if TYPE_CHECKING:
         Semaphore,
     )
     from miniloop.toolkit.taskgroups import TaskGroup
+    from miniloop.toolkit.threads import run_coroutine_threadsafe, to_thread, wrap_future
     from miniloop.toolkit.timeouts import Timeout, timeout, timeout_at, wait_for
     from miniloop.toolkit.waiting import (
         ALL_COMPLETED,
@@ -103,6 +107,8 @@ if TYPE_CHECKING:
 
 # name -> the module it lives in ("subprocess" is the module itself).
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(["EventLoopPolicy", "FastLoop", "Loop", "use_miniloop"], "miniloop.assembly"),
+    "Server": "miniloop.io.servers",
     "subprocess": "miniloop.io.processes",
     **dict.fromkeys(["create_subprocess_exec", "create_subprocess_shell"],
                     "miniloop.io.processes"),
@@ -115,6 +121,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event",
                      "Lock", "Semaphore"], "miniloop.toolkit.sync"),
     "TaskGroup": "miniloop.toolkit.taskgroups",
+    **dict.fromkeys(["run_coroutine_threadsafe", "to_thread", "wrap_future"],
+                    "miniloop.toolkit.threads"),
     **dict.fromkeys(["Timeout", "timeout", "timeout_at", "wait_for"], "miniloop.toolkit.timeouts"),
     **dict.fromkeys(["ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "as_completed",
                      "wait"], "miniloop.toolkit.waiting"),
@@ -139,6 +147,21 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     """The names imported now and those imported on first use."""
     return sorted({*globals(), *_LAZY})
+
+
+def _new_loop(**options: Any) -> Any:
+    """A new ``miniloop.Loop``: what ``run``, ``Runner`` and ``new_event_loop()`` make.
+
+    The first call assembles the loop class (``assembly.py``), and with it
+    imports every layer it is made of; a program that only imports miniloop
+    never pays for them.
+    """
+    from miniloop.assembly import Loop
+
+    return Loop(**options)
+
+
+_events.set_default_loop_factory(_new_loop)
 
 
 def _check_for_deadlock(loop: Any) -> bool:

@@ -87,8 +87,10 @@ def _import_this_package_not_a_folder_named_like_it() -> None:
 _import_this_package_not_a_folder_named_like_it()
 
 import miniloop  # noqa: E402  (after the check above, by design)
-from miniloop.tools.session import traced  # noqa: E402
-from miniloop.tools.stepper import QUIT_STATUS, stepping  # noqa: E402
+
+# The tracer and the step mode are imported by the runs that ask for them
+# (``traced`` and ``stepping`` below): a plain run starts sooner without them.
+STEP_QUIT_STATUS = 3  # tools/stepper.py: QUIT_STATUS (tests/test_imports.py checks they agree)
 
 USAGE = "python -m miniloop [OPTIONS] TARGET [ARGS...]"
 
@@ -187,6 +189,20 @@ def plain_loops() -> Iterator[None]:
             os.environ["MINILOOP_PLAIN"] = previous
 
 
+def traced(**where: Any) -> AbstractContextManager[Any]:
+    """``tools/session.py: traced``, imported for the runs that trace."""
+    from miniloop.tools import session
+
+    return session.traced(**where)
+
+
+def stepping() -> AbstractContextManager[Any]:
+    """``tools/stepper.py: stepping``, imported for the runs that step."""
+    from miniloop.tools import stepper
+
+    return stepper.stepping()
+
+
 OPTIONS: list[Option[RunSettings]] = [
     Option(("--plain",),
            "run on the plain loop: exactly the code of core/ a learner reads, without "
@@ -211,7 +227,7 @@ OPTIONS: list[Option[RunSettings]] = [
     Option(("--step",),
            "pause before each turn of the loop and show its state; commands from "
            f"stdin: Enter one turn, N turns, c continue, t tasks, q quit (exit status "
-           f"{QUIT_STATUS})",
+           f"{STEP_QUIT_STATUS})",
            lambda settings, _: settings.around_run.append(stepping)),
 ]
 

@@ -27,10 +27,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from miniloop.contract.loop import ContractLoop
-from miniloop.core import events
 from miniloop.core.clock import Clock
 from miniloop.fast.loop import FastLoopMixin
-from miniloop.io import IOMixin
+from miniloop.io.loop import IOMixin
 from miniloop.toolkit.threads import ExecutorMixin
 
 if TYPE_CHECKING:
@@ -80,9 +79,6 @@ class Loop(IOMixin, ExecutorMixin, ContractLoop, _AsyncioLoopInterface):
 
 class FastLoop(FastLoopMixin, Loop):
     """``Loop`` with the speed-ups of ``fast/``: the same behaviour, fewer instructions."""
-
-
-events.set_default_loop_factory(Loop)
 
 
 class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):

@@ -22,40 +22,29 @@ inherits only the mixins whose methods it calls:
 
 (``protocols.py`` names the interfaces shared with asyncio.)
 
-The mixins form a small graph, not a chain. ``IOMixin`` below puts them
-side by side: they are all the IO methods of ``miniloop.Loop``.
+The mixins form a small graph, not a chain. ``loop.py`` puts them side by
+side in ``IOMixin``: they are all the IO methods of ``miniloop.Loop``.
+Importing this package imports none of them; the loop's assembly does, the
+first time a program makes a loop.
 
 Read next: ``readiness.py``.
 """
 
 from __future__ import annotations
 
-from miniloop.io.connections import ConnectionsMixin
-from miniloop.io.datagrams import DatagramsMixin
-from miniloop.io.pipes import PipesMixin
-from miniloop.io.readiness import ReadinessMixin
-from miniloop.io.sendfile import SendfileMixin
-from miniloop.io.servers import ServersMixin
-from miniloop.io.signals import SignalsMixin
-from miniloop.io.sockets import SocketsMixin
-from miniloop.io.subprocesses import SubprocessMixin
-from miniloop.io.tls import TLSMixin
-from miniloop.io.unix import UnixMixin
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from miniloop.io.loop import IOMixin
 
 
-class IOMixin(
-    # Python's method order needs each class before the classes it builds
-    # on, so this list is the reading order upside down: read it bottom-up.
-    SignalsMixin,  # add_signal_handler: the loop itself only (the self-pipe)
-    SubprocessMixin,  # subprocess_exec: on pipes; a child's exit is a readiness event
-    PipesMixin,  # connect_read_pipe, connect_write_pipe: on sockets (readiness, read buffer)
-    DatagramsMixin,  # create_datagram_endpoint: on sockets (name lookup, sock_connect)
-    UnixMixin,  # create_unix_connection/_server: on connections and servers
-    SendfileMixin,  # sendfile: on sockets (sock_sendfile)
-    ConnectionsMixin,  # create_connection: on TLS (its transports) and sockets
-    ServersMixin,  # create_server: on TLS (its transports) and sockets
-    TLSMixin,  # start_tls, and making stream transports: on sockets
-    SocketsMixin,  # sock_*, getaddrinfo: on readiness
-    ReadinessMixin,  # add_reader/add_writer: on the loop itself
-):
-    """The IO methods of ``miniloop.Loop``: every IO mixin, side by side."""
+def __getattr__(name: str) -> Any:
+    """``IOMixin`` (``loop.py``), imported when first asked for."""
+    if name == "IOMixin":
+        from miniloop.io.loop import IOMixin
+
+        return IOMixin
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["IOMixin"]
