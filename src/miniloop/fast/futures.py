@@ -1,22 +1,30 @@
 """The fast Future and Task: the same behaviour as the plain ones, fewer steps.
 
 Each speed-up below overrides one named piece of ``core/`` (through the
-contract's classes, so that reprs and messages stay asyncio's) and says
-what the plain version does instead:
+contract's classes, so that reprs and messages stay asyncio's), says what
+the plain version does instead, and what ``python -m bench --instructions``
+measured for it (instructions per operation, CPython 3.11; the measured
+figures and the commands are in ``docs/10-making-it-fast.md``):
 
-* **A task is its own ready-queue entry.** Plain: every step is a
-  ``Handle`` wrapping the bound method ``task._step`` (or ``_wakeup``).
-  Fast: the task goes on the queue itself and the loop calls its ``_run``.
-  That saves a Handle and a bound method per step; the order is the same.
-* **One frame per step.** Plain: ``_step`` runs in the task's context and
-  calls ``_run_coroutine``. Fast: ``Task._run`` is the whole step, and only
-  the coroutine runs inside the context.
-* **A parked task is stored as itself.** Plain: parking adds the done
-  callback ``task._wakeup`` with a copy of the task's context. Fast: the
-  future keeps ``(task, None)`` in its callback list and, when done,
-  appends the task straight to the ready queue (same turn, same place).
-
-``python -m bench`` measures the gain (see ``bench/RESULTS.md``).
+* **A task is its own ready-queue entry** (``Task._schedule_step``,
+  ``Task._run``). Plain: every step is a ``Handle`` wrapping the bound
+  method ``task._step``. Fast: the task goes on the queue itself and the
+  loop calls its ``_run``, which is the whole step in one frame; only the
+  coroutine runs inside the task's context.
+* **A future is its own iterator** (``_OwnIterator``). Plain: every
+  ``await fut`` makes a generator (``Future.__await__``), which a parked
+  task keeps for as long as it waits.
+* **A parked task is stored as itself** (``_ParkedTasks``). Plain: parking
+  adds the done callback ``task._wakeup`` with a copy of the task's
+  context, and waking makes a ``Handle``. Fast: the first parked task sits
+  in the future's ``_parked`` slot (later ones in the callback list as
+  ``(task, None)``), and a done future appends it straight to the ready
+  queue: the same turn and the same place as the Handle.
+* **Objects made in one frame** (``Future.__init__``, ``Task.__init__``,
+  ``Task.__del__``). Plain: each class up the chain sets its part in its
+  own ``__init__`` (five for a task), and a task's ``__del__`` calls the
+  future's. Fast: every field at once; ``__del__`` looks once and only
+  reports through the plain chain when there is something to report.
 
 Read next: ``loop.py`` in this folder.
 """
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
+import types
 from typing import Any
 
 from miniloop.contract import eager, objects, reprs, versions
@@ -40,23 +49,71 @@ from miniloop.core.events import (
     loop_for_new_future,
     register_task,
 )
-from miniloop.core.futures import FINISHED, PENDING
+from miniloop.core.futures import CANCELLED, FINISHED, PENDING
 from miniloop.core.tasks import error_of, without_this_frame
+
+# A Handle made without __init__: the fast paths set every field themselves.
+_new_object = object.__new__
+
+
+def new_handle(loop: Any, callback: Any, args: tuple[Any, ...], context: Any) -> Any:
+    """A Handle for the ready queue, filled in directly (outside debug mode).
+
+    Plain: ``Handle(...)`` runs two ``__init__``s (the contract's and the
+    core's). Fast: the same six fields, set in this one frame.
+    """
+    handle = _new_object(objects.Handle)
+    handle._callback = callback
+    handle._args = args
+    handle._loop = loop
+    handle._context = contextvars.copy_context() if context is None else context
+    handle._cancelled = False
+    handle._source_traceback = None
+    return handle
+
+
+# A child's entry for the gather that waits on it is (outer future, GATHERED):
+# not a callback with its context, but a mark (see _GatheringFuture).
+GATHERED = contextvars.Context()
+CHILD_DONE_CONTEXT = contextvars.Context()  # gather's child_done reads no variable
 
 
 class _ParkedTasks:
-    """Done callbacks kept lazily, where a parked miniloop task is ``(task, None)``.
+    """Done callbacks kept lazily; a parked miniloop task is kept as itself.
 
-    Plain: every future gets a list for its callbacks when it is made, and a
-    parked task is its bound ``_wakeup``. Fast: the list comes with the first
-    callback (most tasks never get one), and a parked task is stored as
-    itself: when the future is done, it goes straight on the ready queue.
+    Replaces ``core/futures.py: Future.add_done_callback`` and
+    ``Future._schedule_callbacks`` (and, with ``Task._run``, the
+    ``add_done_callback(task._wakeup)`` of ``core/tasks.py: Task._park_on``).
+    Plain: every future gets a list for its callbacks when it is made; a
+    parked task is its bound ``_wakeup`` with a copy of its context (a
+    bound method, a tuple and a list), and waking it makes a Handle. Fast:
+    the first task to park sits in the ``_parked`` slot, other callbacks go
+    to a list made with the first of them (most futures never get one),
+    and waking a parked task is one ``append`` to the ready queue.
+    Registration order is kept: the slot is used only by the first
+    registration, and is woken first.
+
+    ``_callbacks`` reads as the plain list does, a parked task as
+    ``(task, None)``; reprs and tools read it so.
     """
 
     __slots__ = ()
-    _callbacks: list[Any] | None
+    _parked: Any
+    _later: list[Any] | None
     _loop: Any
     _state: str
+
+    def _waiters_and_callbacks(self) -> list[tuple[Any, Any]]:
+        """Every registration in order, a parked task as ``(task, None)`` (for reprs, tools)."""
+        first = [] if self._parked is None else [(self._parked, None)]
+        return first + [(callback._child_done, CHILD_DONE_CONTEXT) if context is GATHERED
+                        else (callback, context) for callback, context in self._later or ()]
+
+    def _set_callbacks(self, callbacks: list[Any]) -> None:
+        self._parked = None
+        self._later = callbacks or None  # type: ignore[misc]
+
+    _callbacks = property(_waiters_and_callbacks, _set_callbacks)
 
     def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
         """Call ``fn(self)`` soon after the future is done (soon, if it already is)."""
@@ -64,53 +121,74 @@ class _ParkedTasks:
             self._loop.call_soon(fn, self, context=context)
             return
         entry = (fn, context or contextvars.copy_context())
-        if self._callbacks is None:
-            self._callbacks = [entry]  # type: ignore[misc]
+        if self._later is None:
+            self._later = [entry]  # type: ignore[misc]
         else:
-            self._callbacks.append(entry)
+            self._later.append(entry)
 
     def remove_done_callback(self, fn: Any) -> int:
         """Forget every registration of ``fn``; return how many there were."""
-        if not self._callbacks:
+        if not self._later:
             return 0
-        kept = [(f, context) for f, context in self._callbacks if f != fn]
-        removed = len(self._callbacks) - len(kept)
-        self._callbacks[:] = kept
+        kept = [(f, context) for f, context in self._later if f != fn]
+        removed = len(self._later) - len(kept)
+        self._later[:] = kept
         return removed
 
+    def _park(self, task: Any) -> None:
+        if self._parked is None and not self._later:
+            self._parked = task
+        elif self._later is None:
+            self._later = [(task, None)]  # type: ignore[misc]
+        else:
+            self._later.append((task, None))
+
     def _schedule_callbacks(self) -> None:
-        callbacks = self._callbacks
+        loop = self._loop
+        parked = self._parked
+        if parked is not None:  # a parked task is its own ready entry
+            self._parked = None
+            loop._ready.append(parked)
+            if loop.observer:
+                loop.observer.scheduled(parked)
+        callbacks = self._later
         if not callbacks:
             return
-        self._callbacks = None  # type: ignore[misc]
-        loop = self._loop
-        observer = loop.observer
+        self._later = None  # type: ignore[misc]
+        if loop._debug or loop._closed or loop.observer:  # the checks and moments: plain
+            for callback, context in callbacks:
+                if context is None:
+                    loop._ready.append(callback)
+                    if loop.observer:
+                        loop.observer.scheduled(callback)
+                elif context is GATHERED:
+                    loop.call_soon(callback._child_done, self, context=CHILD_DONE_CONTEXT)
+                else:
+                    loop.call_soon(callback, self, context=context)
+            return
+        ready = loop._ready
         for callback, context in callbacks:
-            if context is None:  # a parked task: it is its own ready entry
-                loop._ready.append(callback)
-                if observer:
-                    observer.scheduled(callback)
+            if context is None:  # a parked task
+                ready.append(callback)
+            elif context is GATHERED:  # a gather counting its children
+                callback._arrivals.append(self)
+                ready.append(callback)
             else:
-                loop.call_soon(callback, self, context=context)
-
-    def _park(self, task: Any) -> None:
-        if self._callbacks is None:
-            self._callbacks = [(task, None)]  # type: ignore[misc]
-        else:
-            self._callbacks.append((task, None))
+                ready.append(new_handle(loop, callback, (self,), context))
 
 
 class _OwnIterator:
     """``await future`` without a generator.
 
-    Plain: ``Future.__await__`` is a generator function, so every ``await``
-    makes a generator object, which a parked task holds for as long as it
-    waits. Fast: the future is its own iterator. The first ``next()`` yields
-    the future (the task parks on it); the next one, after it is done,
-    returns the result (``StopIteration``). An exception thrown into the
-    awaiting coroutine goes straight past it, as it has no ``throw``.
-    (The one difference a program can see: a failed ``await`` shows no
-    ``Future.__await__`` frame in its traceback, as with asyncio's C futures.)
+    Replaces ``core/futures.py: Future.__await__``. Plain: a generator
+    function, so every ``await`` makes a generator object, which a parked
+    task holds for as long as it waits. Fast: the future is its own
+    iterator. The first ``next()`` yields the future (the task parks on
+    it); the next one, after it is done, returns the result
+    (``StopIteration``). An exception thrown into the awaiting coroutine
+    goes straight past it, as it has no ``throw``. (The one difference a
+    program can see: a failed ``await`` shows no ``Future.__await__`` frame
+    in its traceback, as with asyncio's C futures.)
     """
 
     __slots__ = ()
@@ -134,33 +212,176 @@ class _OwnIterator:
         raise error  # from here: one frame of ours, as the plain __await__ shows
 
 
-class Future(_OwnIterator, _ParkedTasks, objects.Future[Any]):  # type: ignore[misc]
+class _ReportsOnlyWhenNeeded:
+    """``__del__`` that looks once, and reports through the plain chain.
+
+    Replaces ``core/futures.py: Future.__del__`` on the common path: a
+    future collected with nothing to report (almost all of them) runs one
+    short frame; one with a lost exception reports it the plain way.
+    """
+
+    __slots__ = ()
+    _log_tb: bool
+
+    def __del__(self) -> None:
+        if self._log_tb:
+            super().__del__()  # type: ignore[misc]
+
+
+def fill_future(future: Any, loop: Any) -> None:
+    """Set every field of a new fast future (no ``__init__`` chain)."""
+    # Every field of core/futures.py: Future.__init__, and the lazy ones.
+    future._loop = loop
+    future._state = PENDING
+    future._result = future._exception = future._exception_tb = None
+    future._later = future._parked = None
+    future._cancel_message = future._cancelled_exc = None
+    future._log_tb = future._asyncio_future_blocking = False
+    future._source_traceback = None
+
+
+class Future(_ReportsOnlyWhenNeeded, _OwnIterator, _ParkedTasks,
+             objects.Future[Any]):
     """A Future that is its own iterator and wakes its parked tasks without a Handle."""
 
-    __slots__ = ()
+    __slots__ = ("_later", "_parked")
 
     def __init__(self, *, loop: Any = None) -> None:
-        core_futures.Future.__init__(self, loop=loop)
-        self._callbacks = None
-        self._remember_origin(sys._getframe(1))
+        fill_future(self, loop_for_new_future() if loop is None else loop)
+        if versions.in_debug_mode(self._loop):
+            self._source_traceback = reprs.extract_stack(sys._getframe(1))
 
 
-class _GatheringFuture(_OwnIterator, _ParkedTasks,  # type: ignore[misc]
+class _GatheringFuture(_ReportsOnlyWhenNeeded, _OwnIterator, _ParkedTasks,
                        objects._GatheringFuture):
-    """gather's outer future, the fast way."""
+    """gather's outer future, which counts its children itself.
 
-    __slots__ = ()
+    Replaces the ``child_done`` closure of ``core/primitives.py: gather``
+    and the Handle each finished child makes to call it (when the fast
+    ``gather`` made it: ``primitives.py``). A finished child appends itself
+    to ``_arrivals`` and the outer future to the ready queue, the same turn
+    and place as the Handle; the loop then calls the outer's ``_run``.
+    """
+
+    __slots__ = ("_arrivals", "_expected", "_finished", "_later", "_parked",
+                 "_return_exceptions")
+    _arrivals: Any  # the children that finished, in order (a deque)
+    _expected: int  # how many different children
+    _finished: int  # how many of them have been counted
+    _return_exceptions: bool
 
     def __init__(self, children: list[Any], *, loop: Any) -> None:
-        primitives._GatheringFuture.__init__(self, children, loop=loop)
-        self._callbacks = None
-        self._remember_origin(sys._getframe(1))
+        fill_future(self, loop)
+        self._children = children
+        self._cancel_requested = False
+        if versions.in_debug_mode(loop):
+            self._source_traceback = reprs.extract_stack(sys._getframe(1))
+
+    def _run(self) -> None:
+        # The loop found us on its ready queue: a child finished last turn.
+        self._child_done(self._arrivals.popleft())
+
+    def _child_done(self, child: Any) -> None:
+        # core/primitives.py: gather's child_done, reading fast children directly.
+        self._finished += 1
+        fast = type(child) in _FAST_FUTURES
+        if self._state is not PENDING:
+            if fast:
+                if child._state is not CANCELLED:
+                    child._log_tb = False  # child.exception(): retrieved
+            elif not child.cancelled():
+                child.exception()
+            return
+        if not self._return_exceptions:
+            if (child._state is CANCELLED) if fast else child.cancelled():
+                self.set_exception(child._make_cancelled_error())
+                return
+            if fast:
+                child._log_tb = False
+                error = child._exception
+            else:
+                error = child.exception()
+            if error is not None:
+                self.set_exception(error)
+                return
+        if self._finished == self._expected:
+            if self._cancel_requested:
+                self.set_exception(self._children[-1]._make_cancelled_error())
+            else:
+                self.set_result([_outcome(child) for child in self._children])
+
+    _child_done.__qualname__ = "gather.<locals>.child_done"  # as the plain one reads
 
 
-class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
+def _outcome(child: Any) -> Any:
+    if type(child) in _FAST_FUTURES and child._state is FINISHED:
+        child._log_tb = False
+        error = child._exception
+        return child._result if error is None else error
+    return primitives._outcome(child)
+
+
+class Alarm(Future):
+    """The future a sleeping task parks on, which is also its timer.
+
+    Replaces the future and the TimerHandle of ``core/primitives.py:
+    sleep`` (made by the fast ``sleep``: ``primitives.py``). In the loop's
+    heap it is a timer (``_when``, ``_scheduled``, ``_cancelled``,
+    ``_run``; ``_callback`` and ``_args`` say what it does, for the
+    tools); to the task it is a future. When its time comes, its ``_run``
+    sets its own result; when it is cancelled (as a cancelled task cancels
+    what it waits on), the heap forgets it as it forgets a cancelled timer.
+    """
+
+    __slots__ = ("_cancelled", "_order", "_scheduled", "_value", "_when")
+    _callback = staticmethod(core_futures.set_result_unless_cancelled)
+    _cancelled: bool
+    _order: int
+    _scheduled: bool
+    _value: Any
+    _when: float
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self, self._value)
+
+    def when(self) -> float:
+        """The loop time at which the sleep ends."""
+        return self._when
+
+    def _run(self) -> None:
+        # The timer fired: set_result_unless_cancelled(self, value), inline.
+        if not self._cancelled and self._state is PENDING:
+            self._result = self._value
+            self._state = FINISHED
+            if self._parked is not None or self._later:
+                self._schedule_callbacks()
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Cancel the sleep, and with it the timer."""
+        if not super().cancel(msg=msg):
+            return False
+        if self._scheduled and not self._cancelled:
+            self._loop._timer_handle_cancelled(self)
+        self._cancelled = True
+        return True
+
+    # In the heap, entries with equal deadlines (and orders) compare their
+    # timers: as between TimerHandles, neither is earlier than the other.
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    __gt__ = __lt__
+
+
+# asyncio's reprs name a sleep's future a Future: so does ours (<Future pending ...>).
+Alarm.__name__ = Alarm.__qualname__ = "Future"
+
+
+class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):
     """A Task that is its own entry in the loop's ready queue."""
 
-    __slots__ = ()
+    __slots__ = ("_later", "_parked")
 
     def __init__(self, coro: Any, *, loop: Any = None, name: object = None,
                  context: contextvars.Context | None = None, eager_start: bool = False) -> None:
@@ -171,15 +392,10 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
             loop = loop_for_new_future()
         if not getattr(loop, "_runs_miniloop_tasks", False):
             raise TypeError(f"a miniloop Task needs a miniloop loop, got {loop!r}")
-        if not versions.is_coroutine(coro):
+        if type(coro) is not _COROUTINE and not versions.is_coroutine(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
-        self._loop = loop
-        self._state = PENDING
-        self._result = self._exception = self._exception_tb = None
-        self._callbacks = None
-        self._cancel_message = self._cancelled_exc = None
-        self._log_tb = self._asyncio_future_blocking = self._must_cancel = False
-        self._source_traceback = None
+        fill_future(self, loop)
+        self._must_cancel = False
         self._coro = coro
         self._name: Any = next(core_tasks.task_numbers) if name is None else str(name)
         self._context = contextvars.copy_context() if context is None else context
@@ -189,7 +405,19 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
         self._log_destroy_pending = True
         if loop._debug:
             self._source_traceback = reprs.extract_stack(sys._getframe(1))
-        self._start()
+        if eager_start or type(self) is not Task:  # a subclass may have its own _start
+            self._start()
+        else:  # _start and _schedule_step, inline
+            loop._ready.append(self)
+            if loop.observer:
+                loop.observer.scheduled(self)
+            register_task(self)
+
+    def __del__(self) -> None:
+        """Replaces ``contract/objects.py: Task.__del__`` (and the ``Future.__del__``
+        it calls) on the common path: one frame, one look at the two flags."""
+        if self._log_tb or (self._log_destroy_pending and self._state is PENDING):
+            objects.Task.__del__(self)
 
     def get_name(self) -> str:
         """The task's name. Plain: made at birth. Fast: a number until asked
@@ -215,21 +443,26 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
     def _run(self) -> None:
         """The loop found us on its ready queue: take one step.
 
-        Plain: ``_step`` runs wholly inside the task's context and calls
-        ``_run_coroutine``. Here it is one frame, and only the coroutine
-        itself runs inside the context (``context.run(coro.send, None)``):
-        nothing else in a step reads context variables.
+        Replaces ``core/tasks.py: Task._step`` (with ``_run_coroutine`` and
+        the ``Handle._run`` around them). Plain: three frames, and the
+        whole step runs inside the task's context. Here it is one frame,
+        and only the coroutine itself runs inside the context
+        (``context.run(coro.send, None)``): nothing else in a step reads
+        context variables.
         """
         if self._state is not PENDING:
             self._report(InvalidStateError(f"_step(): already done: {self!r}, None"))
             return
         waiter = self._fut_waiter
-        exc = None if waiter is None else error_of(waiter)
+        if waiter is None:
+            exc = None
+        else:
+            self._fut_waiter = None
+            exc = error_of(waiter)
         if self._must_cancel:
             if not isinstance(exc, CancelledError):
                 exc = self._make_cancelled_error()
             self._must_cancel = False
-        self._fut_waiter = None
         loop = self._loop
         try:
             enter_task(loop, self)
@@ -251,7 +484,7 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
             else:  # Future.set_result, without the call
                 self._result = returned.value
                 self._state = FINISHED
-                if self._callbacks:
+                if self._parked is not None or self._later:
                     self._schedule_callbacks()
         except CancelledError as cancelled:
             self._cancelled_exc = without_this_frame(cancelled)
@@ -266,6 +499,17 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
                 loop._ready.append(self)
                 if observer:
                     observer.scheduled(self)
+            elif (type(result) in _FAST_FUTURES and result._state is PENDING
+                    and result._loop is loop and result._asyncio_future_blocking
+                    and result is not self):  # _park_on, inline
+                result._asyncio_future_blocking = False
+                if result._parked is None and not result._later:
+                    result._parked = self
+                else:
+                    result._park(self)
+                self._fut_waiter = result
+                if self._must_cancel and result.cancel(msg=self._cancel_message):
+                    self._must_cancel = False
             else:
                 self._park_on(result)
         finally:
@@ -296,7 +540,8 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):  # type: ignore[misc]
         super()._park_on(result)
 
 
-_FAST_FUTURES = (Future, Task, _GatheringFuture)
+_COROUTINE = types.CoroutineType  # what almost every task drives: checked first
+_FAST_FUTURES = (Future, Task, _GatheringFuture, Alarm)
 
 # Handles are the contract's (asyncio's reprs); the fast loop fills them in directly.
 Handle = objects.Handle

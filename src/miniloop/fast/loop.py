@@ -1,14 +1,31 @@
 """The fast loop: the plain loop, making its objects from the fast classes.
 
-Nothing of the turn changes: ``core/loop.py`` runs the fast tasks exactly
-as it runs handles (each ready entry has a ``_run``). Two overrides:
+The turn's order does not change: a fast task is a ready entry with a
+``_run``, as a Handle is. The overrides, each replacing one named piece of
+``core/loop.py`` (the gains ``python -m bench --instructions`` measured are
+in ``docs/10-making-it-fast.md``):
 
-* the classes the loop makes its futures and tasks from (``futures.py``);
-* **call_soon and create_task in one frame each.** Plain: each passes
-  through the contract's checks (debug mode, the task factory) and then the
-  core's method, and a Handle is made by two ``__init__``s. Fast: outside
-  debug mode and without a task factory, one method does it all;
-* **sweeping a heap full of cancelled timers.** Plain: a cancelled timer
+* **the classes the loop makes its objects from** (``futures.py``);
+* **a turn without the moments when nobody watches**
+  (``FastLoopMixin._run_once``). Plain: ``CoreLoop._run_once`` tests the
+  observer at each moment, asks ``_forget_cancelled_timers`` and the clock
+  through method calls, and keeps each entry in a local. Fast: with no
+  observer (no tool, no debug mode) the same steps run with the queue's
+  methods bound once, and only what has something to do is called; with an
+  observer, the plain turn runs, moment by moment;
+* **call_soon, call_at and create_task in one frame each**. Plain: each
+  passes through the contract's checks (debug mode, the task factory) and
+  then the core's method, and a Handle or TimerHandle is made by two or
+  three ``__init__``s. Fast: outside debug mode and without a task
+  factory, one method does it all;
+* **a sleep's timer shares one empty context**. Plain: ``call_later``
+  copies the caller's context for every timer. The callback of a sleep's
+  timer (``set_result_unless_cancelled``, miniloop's or asyncio's) reads no
+  context variable, and the timer is never handed to the program, so the
+  fast loop gives all of them one empty context: 64 bytes and a copy less
+  per sleeping task;
+* **sweeping a heap full of cancelled timers**
+  (``FastLoopMixin._forget_cancelled_timers``). Plain: a cancelled timer
   stays in the heap until it reaches the top. Fast: once more than half of
   more than 100 timers are cancelled, they are swept out at once (asyncio's
   rule), so that a program that arms and cancels many timeouts keeps a
@@ -19,22 +36,32 @@ Read next: ``../tools/``, the tools that watch a loop.
 
 from __future__ import annotations
 
+import asyncio.futures
 import contextvars
 import heapq
 from typing import Any
 
+from miniloop.contract import objects
 from miniloop.core import futures as core_futures
 from miniloop.core import primitives, tasks
+from miniloop.core.clock import POLL
+from miniloop.core.futures import set_result_unless_cancelled
 from miniloop.core.loop import TimerHandle
+from miniloop.core.observer import before_waiting_for_ever
 from miniloop.fast import futures
 
-# A Handle made without __init__: call_soon sets every field itself.
-_new_handle = object.__new__
+_new_object = object.__new__
 
 # Sweep once there are more than this many timers and more than this
 # fraction of them are cancelled (asyncio's rule).
 SWEEP_MIN_TIMERS = 100
 SWEEP_MIN_CANCELLED_FRACTION = 0.5
+
+# The callbacks of sleeps' timers: they only set a future's result.
+_SLEEP_CALLBACKS = frozenset({set_result_unless_cancelled,
+                              getattr(asyncio.futures, "_set_result_unless_cancelled", None)})
+# ... and the one context they all run in (they read no variable).
+_SLEEP_CONTEXT = contextvars.Context()
 
 
 class FastLoopMixin:
@@ -48,25 +75,87 @@ class FastLoopMixin:
     _cancelled_timers: int
     _debug: bool
     _closed: bool
+    _stopping: bool
     _ready: Any
     _task_factory: Any
+    _clock: Any
+    _selector: Any
     observer: Any
+
+    def _run_once(self) -> None:
+        """One turn: the plain turn's steps, without the moments nobody watches."""
+        if self.observer is not None:  # a tool or debug mode watches: the plain turn
+            return super()._run_once()  # type: ignore[misc,no-any-return]
+        timers = self._timers
+        if timers and (self._cancelled_timers or timers[0][2]._cancelled):
+            self._forget_cancelled_timers()
+            timers = self._timers
+        ready = self._ready
+        if ready or self._stopping:
+            deadline: float | None = POLL
+        elif timers:
+            deadline = timers[0][0]
+        else:
+            deadline = None
+            if before_waiting_for_ever and any(check(self) for check in before_waiting_for_ever):
+                return
+        io_events = self._clock.wait(self._selector, deadline)
+        if io_events:
+            self._process_io_events(io_events)  # type: ignore[attr-defined]
+        if timers:
+            clock = self._clock
+            end_time = self.time() + clock.resolution  # type: ignore[attr-defined]
+            while timers and timers[0][0] < end_time:
+                due = heapq.heappop(timers)[2]
+                due._scheduled = False
+                ready.append(due)
+            due = None  # type: ignore[assignment]  # no reference to it from this frame (see Handle._run)
+        # Run only what is ready now; what they schedule waits a turn.
+        popleft = ready.popleft
+        for _ in range(len(ready)):
+            popleft()._run()
 
     def call_soon(self, callback: Any, *args: Any, context: Any = None) -> Any:
         """Run ``callback(*args)`` on the next turn of the loop."""
         if self._debug or self._closed:  # the checks, and their messages: the plain way
             return super().call_soon(callback, *args, context=context)  # type: ignore[misc]
-        handle = _new_handle(futures.Handle)
-        handle._callback = callback
-        handle._args = args
-        handle._loop = self
-        handle._context = contextvars.copy_context() if context is None else context
-        handle._cancelled = False
-        handle._source_traceback = None
+        handle = futures.new_handle(self, callback, args, context)
         self._ready.append(handle)
         if self.observer:
             self.observer.scheduled(handle)
         return handle
+
+    def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        """Run ``callback(*args)`` after ``delay`` seconds."""
+        if self._debug or self._closed or delay is None:
+            return super().call_later(delay, callback, *args, context=context)  # type: ignore[misc]
+        return self._arm(self.time() + delay, callback, args, context)  # type: ignore[attr-defined]
+
+    def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        """Run ``callback(*args)`` when ``loop.time()`` reaches ``when``."""
+        if self._debug or self._closed or when is None:
+            return super().call_at(when, callback, *args, context=context)  # type: ignore[misc]
+        return self._arm(when, callback, args, context)
+
+    def _arm(self, when: float, callback: Any, args: tuple[Any, ...], context: Any) -> Any:
+        # core/loop.py: CoreLoop.call_at, with the TimerHandle filled in here.
+        timer = _new_object(objects.TimerHandle)
+        timer._callback = callback
+        timer._args = args
+        timer._loop = self
+        if context is None:
+            context = (_SLEEP_CONTEXT if callback in _SLEEP_CALLBACKS
+                       else contextvars.copy_context())
+        timer._context = context
+        timer._cancelled = False
+        timer._source_traceback = None
+        timer._when = when
+        timer._order = order = self._clock.arming_order()
+        timer._scheduled = True
+        heapq.heappush(self._timers, (when, order, timer))
+        if self.observer:
+            self.observer.timer_armed(timer)
+        return timer
 
     def create_task(self, coro: Any, *, name: object = None, context: Any = None) -> Any:
         """Wrap ``coro`` in a Task and schedule it."""
