@@ -18,9 +18,11 @@ import miniloop
 
 TIMEOUT = 60
 
-# The loop's own layers: imported when the first loop is made (or named).
+# The loop's own layers and the objects it makes: imported when the first
+# loop is made (or named).
 LOOP_LAYERS = [
-    "miniloop.assembly", "miniloop.contract.loop", "miniloop.fast.loop",
+    "miniloop.assembly", "miniloop.contract.loop", "miniloop.contract.objects",
+    "miniloop.contract.reprs", "miniloop.contract.stacks", "miniloop.fast.loop",
     "miniloop.toolkit.threads", "miniloop.io.loop", "miniloop.io.readiness",
     "miniloop.io.sockets", "miniloop.io.transports", "miniloop.io.tls", "miniloop.io.servers",
     "miniloop.io.connections", "miniloop.io.sendfile", "miniloop.io.unix",
@@ -121,6 +123,7 @@ def test_every_public_name_resolves_in_a_fresh_process() -> None:
 
 def test_a_name_imported_on_first_use_is_the_defining_module_s_object() -> None:
     from miniloop import assembly
+    from miniloop.contract import objects
     from miniloop.io import processes, servers, streams
     from miniloop.toolkit import queues, sync, threads, waiting
     from miniloop.tools import deadlock
@@ -133,6 +136,7 @@ def test_a_name_imported_on_first_use_is_the_defining_module_s_object() -> None:
     assert miniloop.FIRST_COMPLETED == waiting.FIRST_COMPLETED
     assert miniloop.DeadlockError is deadlock.DeadlockError
     assert miniloop.Loop is assembly.Loop and miniloop.Server is servers.Server
+    assert miniloop.Future is objects.Future and miniloop.Task is objects.Task
     assert miniloop.Protocol is asyncio.Protocol and miniloop.to_thread is threads.to_thread
 
 

@@ -23,12 +23,10 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-# What every program touches is imported now: the objects a loop makes, run,
-# the primitives of the core, and the interfaces shared with asyncio. The
-# loop itself, ``miniloop.Loop``, is assembled from every layer (its IO
-# methods too) the first time a program makes a loop or names it: see
-# ``_new_loop`` and ``_LAZY`` below.
-from miniloop.contract.objects import Future, Handle, Task, TimerHandle
+# Imported now: the plain core, run, and the interfaces shared with asyncio.
+# The loop itself, ``miniloop.Loop``, and the objects it makes are assembled
+# from every layer (its IO methods too) the first time a program makes a
+# loop or names them: see ``_new_loop`` and ``_LAZY`` below.
 from miniloop.contract.runners import Runner, run
 from miniloop.contract.versions import is_coroutine as iscoroutine
 from miniloop.core import events as _events
@@ -69,6 +67,7 @@ from miniloop.io.protocols import (
 # The type checker sees them as ordinary imports.
 if TYPE_CHECKING:
     from miniloop.assembly import EventLoopPolicy, FastLoop, Loop, use_miniloop
+    from miniloop.contract.objects import Future, Handle, Task, TimerHandle
     from miniloop.io import processes as subprocess
     from miniloop.io.processes import create_subprocess_exec, create_subprocess_shell
     from miniloop.io.servers import Server
@@ -108,6 +107,7 @@ if TYPE_CHECKING:
 # name -> the module it lives in ("subprocess" is the module itself).
 _LAZY: dict[str, str] = {
     **dict.fromkeys(["EventLoopPolicy", "FastLoop", "Loop", "use_miniloop"], "miniloop.assembly"),
+    **dict.fromkeys(["Future", "Handle", "Task", "TimerHandle"], "miniloop.contract.objects"),
     "Server": "miniloop.io.servers",
     "subprocess": "miniloop.io.processes",
     **dict.fromkeys(["create_subprocess_exec", "create_subprocess_shell"],
@@ -129,6 +129,9 @@ _LAZY: dict[str, str] = {
     "DeadlockError": "miniloop.tools.deadlock",
     **dict.fromkeys(["VirtualClock", "virtual_time"], "miniloop.tools.virtualclock"),
 }
+if sys.version_info >= (3, 12):
+    _LAZY.update(dict.fromkeys(["create_eager_task_factory", "eager_task_factory"],
+                               "miniloop.contract.eager"))
 if sys.version_info >= (3, 13):
     _LAZY["QueueShutDown"] = "miniloop.toolkit.queues"
 
@@ -192,7 +195,8 @@ __all__ += [
     "LifoQueue", "Lock", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "Semaphore",
 ]
 if sys.version_info >= (3, 12):
-    from miniloop.contract.eager import create_eager_task_factory, eager_task_factory
+    if TYPE_CHECKING:
+        from miniloop.contract.eager import create_eager_task_factory, eager_task_factory
 
     __all__ += ["create_eager_task_factory", "eager_task_factory"]
 if sys.version_info >= (3, 13):
