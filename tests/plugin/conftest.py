@@ -45,6 +45,10 @@ class Suite:
         """``write(test_x="...")``: the test files (or conftest), dedented."""
         self.pytester.makepyfile(**{name: textwrap.dedent(text) for name, text in files.items()})
 
+    def pytest(self, *args: str) -> pytest.RunResult:
+        """Run pytest in this process, and only that (for --help and usage errors)."""
+        return self.pytester.runpytest_inprocess(*QUIET, *args)
+
     def run(self, *args: str, subprocess: bool = False, timeout: float = 120) -> SuiteRun:
         """Run pytest on the suite; ``subprocess`` for what must not share this process."""
         if subprocess:

@@ -48,7 +48,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from miniloop import RealClock, VirtualClock
+from miniloop.core.clock import RealClock
+from miniloop.tools.virtualclock import VirtualClock
 
 Events = list[tuple[selectors.SelectorKey, int]]  # what a clock's wait returns
 

@@ -58,7 +58,7 @@ from typing import Any
 
 import pytest
 
-import miniloop
+from miniloop.assembly import EventLoopPolicy, Loop, plain_requested
 from miniloop.core.observer import new_loop_watchers
 from miniloop.tools.loopmeter import (
     LoopMeter,
@@ -66,6 +66,7 @@ from miniloop.tools.loopmeter import (
     MeteredVirtualClock,
     Reading,
 )
+from miniloop.tools.virtualclock import virtual_time
 
 # The label each test's teardown report carries (a plain attribute, so it
 # also travels from pytest-xdist's workers to the process that reports).
@@ -81,7 +82,6 @@ class _TestRun:
     """What the plugin keeps while one test runs."""
 
     start: Reading
-    stack: contextlib.ExitStack
     trace: Any = None  # a trace.Trace with --miniloop-trace-dir
     called: bool = False  # the test's body ran (it was not skipped in setup)
     trace_files: list[str] = field(default_factory=list)
@@ -117,11 +117,11 @@ class MiniloopPlugin:
         """The loop factory: a miniloop loop, with a metered real or virtual clock."""
         clock = (MeteredVirtualClock(self.meter) if self.virtual_time
                  else MeteredRealClock(self.meter))
-        return miniloop.Loop(clock=clock, plain=True if self.plain else None)
+        return Loop(clock=clock, plain=True if self.plain else None)
 
     def describe_loops(self) -> str:
         """``plain loop, virtual time``: what kind of loop the tests get."""
-        kind = "plain loop" if self.plain or miniloop.assembly.plain_requested() else "fast loop"
+        kind = "plain loop" if self.plain or plain_requested() else "fast loop"
         return f"{kind}, {'virtual' if self.virtual_time else 'real'} time"
 
     # --- set up and tear down ---------------------------------------------------------------
@@ -194,10 +194,10 @@ class MiniloopPlugin:
                                 nextitem: pytest.Item | None) -> Generator[None, object, object]:
         """Read the meter before and after; trace the test; give it virtual time."""
         with contextlib.ExitStack() as stack:
-            self._run = _TestRun(self.meter.reading(), stack)
+            self._run = _TestRun(self.meter.reading())
             if self.virtual_time:
                 # Loops made with miniloop.Loop() or miniloop.run(), not through us.
-                stack.enter_context(miniloop.virtual_time(self.meter.virtual_start()))
+                stack.enter_context(virtual_time(self.meter.virtual_start()))
             if self.trace_dir is not None:
                 self._start_trace(stack)
             try:
@@ -325,7 +325,7 @@ class MiniloopPlugin:
         return lines
 
 
-class _Policy(miniloop.EventLoopPolicy):
+class _Policy(EventLoopPolicy):
     """asyncio's default policy, making its new loops with the plugin's factory."""
 
     def __init__(self, new_loop: Callable[[], Any]) -> None:
