@@ -124,6 +124,7 @@ class RunSettings:
 
     clock_factory: Callable[[], Any] | None = None
     around_run: list[Callable[[], AbstractContextManager[object]]] = field(default_factory=list)
+    explore_runs: int | None = None  # --explore N: run under N schedules instead of once
 
 
 SettingsT = TypeVar("SettingsT")
@@ -229,7 +230,63 @@ OPTIONS: list[Option[RunSettings]] = [
            f"stdin: Enter one turn, N turns, c continue, t tasks, q quit (exit status "
            f"{STEP_QUIT_STATUS})",
            lambda settings, _: settings.around_run.append(stepping)),
+    Option(("--explore",),
+           "run the program N times, each under another seeded schedule (how long steps, "
+           "IO and thread jobs take; the order of ready sockets and of equal deadlines), "
+           "report the distinct outcomes and a --seed that replays each; exit status 1 "
+           "when they differ",
+           lambda settings, runs: setattr(settings, "explore_runs", explore_runs(runs)),
+           metavar="N"),
+    Option(("--seed",),
+           "replay one schedule of --explore exactly (virtual time); combine with "
+           "--trace, --trace-html or --step to watch it",
+           lambda settings, seed: settings.around_run.append(seeded(seed)),
+           metavar="S"),
 ]
+
+
+def explore_runs(text: str) -> int:
+    """The N of ``--explore N``: how many runs, 1 or more."""
+    runs = int(text) if text.isdigit() else 0
+    if runs < 1:
+        raise UsageError(f"--explore {text!r}: give the number of runs, 1 or more")
+    return runs
+
+
+def seeded(seed: str) -> Callable[[], AbstractContextManager[Any]]:
+    """``tools/explore.py: seeded``, imported for the runs that replay a schedule."""
+    from miniloop.tools import explore
+
+    try:
+        explore.parse_seed(seed)
+    except explore.ScheduleError as problem:
+        raise UsageError(str(problem)) from None
+    return functools.partial(explore.seeded, seed)
+
+
+# Options that watch one run: --explore makes many runs, so it refuses them.
+WATCHING_ONE_RUN = ("--seed", "--step", "--trace", "--trace-to", "--trace-html", "--trace-json")
+
+
+def exploring(runs: int, argv: Sequence[str], args: Sequence[str]) -> int:
+    """Run TARGET under ``runs`` schedules, each in a new process (``tools/explore.py``)."""
+    from miniloop.tools import explore
+
+    split = len(argv) - len(args) - 1  # our options, then TARGET and its ARGS
+    ours, program = argv[:split], list(argv[split:])
+    kept: list[str] = []
+    tokens = iter(token for token in ours if token != "--")
+    for token in tokens:
+        if token == "--explore":
+            next(tokens, None)  # and its N
+        elif token.split("=")[0] in WATCHING_ONE_RUN:
+            raise UsageError(f"--explore runs the program many times and {token} watches "
+                             "one run: replay a schedule with --seed S to watch it")
+        elif not token.startswith("--explore="):
+            kept.append(token)
+    if program[0].startswith("-"):
+        program.insert(0, "--")
+    return explore.explore(runs, [sys.executable, "-m", "miniloop", *kept], program)
 
 
 # --- the parser ------------------------------------------------------------------
@@ -567,6 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = apply_options(OPTIONS, namespace, RunSettings())
         with first_on_sys_path(os.getcwd()):  # modules are found as `python -m` finds them
             target = resolve_target(target_text)
+        if settings.explore_runs is not None:
+            return exploring(settings.explore_runs, argv, args)
     except UsageError as problem:
         print(f"miniloop: error: {problem} (see: python -m miniloop --help)", file=sys.stderr)
         return USAGE_ERROR

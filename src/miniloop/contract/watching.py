@@ -12,6 +12,7 @@ is the first tool built on these moments.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -140,3 +141,19 @@ def unwatch(loop: Any, observer: Observer) -> None:
         current.observers.remove(observer)
         if len(current.observers) == 1:
             loop.observer = current.observers[0]
+
+
+# Where asyncio takes tasks from a set (the siblings a TaskGroup cancels
+# when one fails), their order depends on memory addresses. miniloop uses
+# creation order, one of asyncio's orders; a tool may choose another (the
+# schedule explorer does): each function here is given the tasks in
+# creation order and returns them in the order to use.
+set_orders: list[Callable[[list[Any]], list[Any]]] = []
+
+
+def in_set_order(tasks: Iterable[Any]) -> list[Any]:
+    """``tasks`` in the order to take them from a set: creation order, unless a tool says."""
+    ordered = list(tasks)
+    for order in set_orders:
+        ordered = order(ordered)
+    return ordered

@@ -30,7 +30,8 @@ raised; miniloop follows the Python it runs on.
 One deliberate difference: asyncio keeps the children in a set, so when a
 group aborts, the siblings are cancelled in an order that depends on where
 they happen to sit in memory. miniloop cancels them in the order they were
-created, which is one of the orders asyncio might pick, and always the same.
+created, which is one of the orders asyncio might pick, and always the same
+(the schedule explorer picks others: ``contract/watching.py: set_orders``).
 
 Read next: ``shielding.py`` (protecting work from its caller's cancellation).
 """
@@ -42,6 +43,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
+from miniloop.contract.watching import in_set_order
 from miniloop.core.events import CancelledError, current_task, get_running_loop
 
 T = TypeVar("T")
@@ -200,7 +202,7 @@ class TaskGroup:
 
     def _abort(self) -> None:
         self._aborting = True
-        for child in self._children:
+        for child in in_set_order(self._children):  # asyncio: a set's order
             if not child.done():
                 child.cancel()
 

@@ -1,0 +1,208 @@
+"""Exploring schedules: each example's bug is found in few runs and replayed by its seed.
+
+The examples in ``tests/explore/`` each have a real ordering bug of one
+kind (or none). Here they run in this process, under the same seeds
+``--explore`` would try, in the same order, so "found within N runs"
+means what it says for the command line too; a replay is the run again
+with the same seed, and the shrunk seed keeps only the perturbation that
+matters. One example's failing schedule is then replayed on stock asyncio,
+by making the same step start as late as the schedule made it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from miniloop.__main__ import main
+from miniloop.tools import explore
+
+EXAMPLES = Path(__file__).parent / "explore"
+
+# Each example with a bug: what it prints when the bug shows, and within how
+# many runs of ``--explore`` (the plain schedule first) the bug shows.
+BUGS = {
+    "lease.py": ("lease expired while the worker still held it", 30),       # a late step
+    "ledger.py": ("paid out 120 from an account of 100", 30),               # IO latency
+    "kvstore.py": ("color is (nothing)", 40),                               # IO order
+    "warmup.py": ("first request: cache was cold", 30),                     # a slow thread job
+    "ticks.py": ("the reporter saw a stale sample", 40),   # equal deadlines
+    "siblings.py": ("lines lost: ['request started']", 30),  # the order of a set
+}
+RACE_FREE = ["racefree_queue.py", "racefree_order.py"]
+
+
+class Runner:
+    """Runs an example in this process under a seed, as ``--seed`` does."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], record: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+        self.capsys = capsys
+        self.record = record
+        monkeypatch.setenv(explore.RECORD_VARIABLE, str(record))
+
+    def run(self, example: str, seed: str) -> tuple[str, int, dict[str, object]]:
+        """(what it printed, its exit status, what the schedule did)."""
+        status = main(["--seed", seed, str(EXAMPLES / example)])
+        printed = self.capsys.readouterr().out
+        return printed, status, json.loads(self.record.read_text())
+
+
+@pytest.fixture
+def runner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Runner:
+    return Runner(capsys, tmp_path / "record.json", monkeypatch)
+
+
+def first_failure(runner: Runner, example: str, runs: int) -> tuple[str, str, dict[str, object]]:
+    """The first of the explorer's seeds that breaks ``example``: (seed, output, record)."""
+    printed, status, record = runner.run(example, "0")
+    assert status == 0, f"{example} fails in its plain schedule:\n{printed}"
+    counts = record["counts"]
+    assert isinstance(counts, dict)
+    for seed in explore.seeds_for(runs - 1, counts):
+        printed, status, record = runner.run(example, str(seed))
+        if status != 0:
+            return str(seed), printed, record
+    raise AssertionError(f"no schedule broke {example} in {runs} runs")
+
+
+def applied_indices(record: dict[str, object]) -> list[int]:
+    applied = record["applied"]
+    assert isinstance(applied, list)
+    return [perturbation["index"] for perturbation in applied]
+
+
+@pytest.mark.parametrize("example", sorted(BUGS))
+def test_each_bug_is_found_within_its_runs_and_replays_by_seed(
+        runner: Runner, example: str) -> None:
+    symptom, runs = BUGS[example]
+    seed, printed, record = first_failure(runner, example, runs)
+    assert symptom in printed
+    again, status, _ = runner.run(example, seed)
+    assert (again, status) == (printed, 1), "a seed replays exactly"
+    kept = explore.seed_text(int(seed), applied_indices(record))
+    assert runner.run(example, kept)[:2] == (printed, 1), "keeping every perturbation is the run"
+
+
+@pytest.mark.parametrize("example", sorted(BUGS))
+def test_each_example_passes_in_a_plain_run_and_under_virtual_time(example: str) -> None:
+    for options in ([], ["--virtual-time"]):
+        done = subprocess.run([sys.executable, "-m", "miniloop", *options, str(EXAMPLES / example)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("example", RACE_FREE)
+def test_a_race_free_program_has_one_outcome_whatever_the_seed(
+        runner: Runner, example: str) -> None:
+    expected, status, record = runner.run(example, "0")
+    assert status == 0
+    counts = record["counts"]
+    assert isinstance(counts, dict)
+    for seed in explore.seeds_for(15, counts, master=7):
+        assert runner.run(example, str(seed))[:2] == (expected, 0), f"seed {seed}"
+
+
+def test_a_seed_names_its_kept_perturbations() -> None:
+    assert explore.parse_seed("41") == (41, None)
+    assert explore.parse_seed("41:3,17") == (41, frozenset({3, 17}))
+    assert explore.parse_seed(explore.seed_text(41, [17, 3])) == (41, frozenset({3, 17}))
+    assert explore.parse_seed("41:") == (41, frozenset())
+    for bad in ("x", "-1", "4:a"):
+        with pytest.raises(explore.ScheduleError):
+            explore.parse_seed(bad)
+
+
+def test_seed_zero_is_plain_virtual_time_and_changes_nothing() -> None:
+    schedule = explore.Schedule(0)
+    assert not any(schedule.decide(kind) for kind in explore.KINDS for _ in range(100))
+
+
+def test_seeds_perturb_only_the_kinds_a_program_has() -> None:
+    for seed in explore.seeds_for(50, {"late": 40, "io": 0, "order": 0, "job": 3, "tie": 0}):
+        schedule = explore.Schedule(seed)
+        assert not schedule.change_points["io"] and not schedule.change_points["tie"]
+        assert schedule.change_points["late"] or schedule.change_points["job"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["--seed", "x", "prog.py"],
+    ["--explore", "0", "prog.py"],
+    ["--explore", "3", "--trace", "prog.py"],
+    ["--explore", "3", "--seed", "4", "prog.py"],
+])
+def test_bad_explore_options_are_usage_errors(argv: list[str], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prog.py").write_text("print('ran')\n")
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "ran" not in captured.out
+    assert captured.err.startswith("miniloop: error: ")
+
+
+def test_explore_reports_the_outcomes_and_a_shrunk_replay(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "miniloop", "--explore", "12", str(EXAMPLES / "warmup.py")],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = done.stdout
+    assert "explored 12 schedules" in report and ": 2 outcomes" in report
+    assert "first request: cache was cold" in report
+    assert "shrunk to 1 of" in report and "thread job load() takes" in report
+    replay = [line.split("replay: ", 1)[1] for line in report.splitlines()
+              if "replay: " in line][-1]
+    assert replay.startswith("python -m miniloop --seed ")
+    again = subprocess.run([sys.executable, *replay.split()[1:]],
+                           capture_output=True, text=True, timeout=60)
+    assert (again.returncode, again.stdout) == (1, "first request: cache was cold\n")
+
+
+def test_one_outcome_exits_0(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "miniloop", "--explore", "3", str(EXAMPLES / "racefree_order.py")],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ": 1 outcome\n" in done.stdout
+
+
+# --- the same failure on stock asyncio ---------------------------------------------------
+
+
+def test_the_late_step_that_breaks_the_lease_breaks_it_on_stock_asyncio(runner: Runner) -> None:
+    # Find a failing schedule whose one perturbation is a task's step
+    # starting late, then make that step start that late on asyncio's own
+    # loop (a task factory sleeps before it) and see the same failure.
+    symptom, _ = BUGS["lease.py"]
+    _, _, record = runner.run("lease.py", "0")
+    counts = record["counts"]
+    assert isinstance(counts, dict)
+    for seed in explore.seeds_for(60, counts):
+        printed, status, record = runner.run("lease.py", str(seed))
+        if status == 0:
+            continue
+        for index in applied_indices(record):
+            printed, status, single = runner.run("lease.py", explore.seed_text(seed, [index]))
+            applied = single["applied"]
+            assert isinstance(applied, list)
+            if status == 1 and applied and "step" in applied[0]["details"]:
+                late = applied[0]["details"]
+                break
+        else:
+            continue
+        break
+    else:
+        raise AssertionError("no schedule broke the lease by a late step in 60 runs")
+    assert symptom in printed
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "stock_replay.py"), late["coroutine"],
+         str(late["step"]), str(late["delay"]), str(EXAMPLES / "lease.py")],
+        capture_output=True, text=True, timeout=60)
+    assert "asyncio" in done.stderr  # the harness says which loop ran it
+    assert (done.returncode, done.stdout) == (1, printed), done.stderr
