@@ -221,9 +221,15 @@ OPTIONS: list[Option[RunSettings]] = [
                functools.partial(traced, path=check_writable(path))),
            metavar="FILE"),
     Option(("--trace-html",),
-           "draw the run as a web page in FILE (an SVG timeline, a lane per task)",
+           "draw the run as a web page in FILE (a timeline, a lane per task, and the "
+           "loop's state at every turn)",
            lambda settings, path: settings.around_run.append(
                functools.partial(traced, html_path=check_writable(path))),
+           metavar="FILE"),
+    Option(("--trace-json",),
+           "write the run as Chrome trace-event JSON to FILE (open it in Perfetto)",
+           lambda settings, path: settings.around_run.append(
+               functools.partial(traced, json_path=check_writable(path))),
            metavar="FILE"),
     Option(("--step",),
            "pause before each turn of the loop and show its state; commands from "

@@ -123,6 +123,47 @@ def coroutine_name(task: Any) -> str:
     return f"{name.replace('.<locals>', '')}()"
 
 
+@_never_fails(lambda task, *_, **__: coroutine_name(task))
+def coroutine_call(task: Any, limit: int = 40) -> str:
+    """``produce(0, …)``: the coroutine's name with the arguments it was called with.
+
+    Read off the coroutine's frame before its first step, when its locals
+    are just its parameters. A short plain value (a number, a short string)
+    is shown as itself, anything else as ``…``. Too long, and it is only
+    the name: ``produce()``.
+    """
+    name = coroutine_name(task)
+    coro = coroutine_of(task)
+    code, frame = _code_of(coro), getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+    if code is None or frame is None or not _not_started(task) or not name.endswith("()"):
+        return name
+    count = code.co_argcount + code.co_kwonlyargcount
+    params = code.co_varnames[:count]
+    local_vars = frame_locals(frame)
+    shown = []
+    for index, param in enumerate(params):
+        if (param in ("self", "cls") and index == 0) or param not in local_vars:
+            continue
+        shown.append(_argument_text(param, local_vars[param], keyword=index >= code.co_argcount))
+    if shown.count("…") == len(shown):
+        shown = []  # "count()" says as much as "count(…)"
+    # "produce(0, …)": consecutive elided arguments read as one.
+    shown = [arg for index, arg in enumerate(shown)
+             if arg != "…" or index == 0 or shown[index - 1] != "…"]
+    text = f"{name[:-2]}({', '.join(shown)})"
+    return text if len(text) <= limit else name
+
+
+def _argument_text(param: str, value: object, *, keyword: bool) -> str:
+    if isinstance(value, (bool, int, float)) or value is None:
+        text = repr(value)
+    elif isinstance(value, str) and len(value) <= 16:
+        text = repr(value)
+    else:
+        return "…"  # a queue, a lock, a long string: too much for a lane's name
+    return f"{param}={text}" if keyword else text
+
+
 def coroutine_of(task: Any) -> Any:
     """The coroutine a task drives (None once asyncio's C task has let go of it).
 
@@ -136,6 +177,30 @@ def coroutine_of(task: Any) -> Any:
         return task.get_coro()
     except Exception:
         return None
+
+
+def name_being_given() -> str | None:
+    """The name ``asyncio.create_task(coro, name=...)`` is about to give the task being made.
+
+    On Python 3.11 and 3.12, asyncio's ``create_task`` (and
+    ``TaskGroup.create_task``) make the task first and name it on the next
+    line, so a watcher that sees the task being made sees ``Task-N``. The
+    name is already in that ``create_task`` frame's locals: read it there.
+    (3.13 passes the name to the loop, and the task has it from birth.)
+    """
+    if sys.version_info >= (3, 13):
+        return None
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "create_task" and code.co_filename.startswith(_ASYNCIO_FOLDER):
+            name = frame.f_locals.get("name")
+            return None if name is None else str(name)
+        frame = frame.f_back
+    return None
+
+
+_ASYNCIO_FOLDER = os.path.dirname(asyncio.__file__) + os.sep
 
 
 def task_label(task: Any) -> str:

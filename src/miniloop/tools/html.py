@@ -1,325 +1,226 @@
-"""The trace as a web page: an SVG timeline you can hover over.
+"""The trace as a web page: a timeline you can zoom, search and travel through.
 
-One self-contained HTML file (no scripts fetched, no fonts, no network):
+One self-contained HTML file (no scripts fetched, no fonts, no network).
+It holds the run once, as JSON data, and a script (``webview.py``) draws
+only what is in view on a canvas, so that a run of 1,000 tasks and 100,000
+events is a few megabytes and opens at once, where one SVG node per mark
+would not:
 
-* a lane per task, and one for the loop itself;
-* a dot for each step a task ran, a bar for each stretch it waited,
-  labelled with what it waited on, and a dotted line while it was ready
-  but not yet running;
-* on the loop's lane, timers firing, callbacks, IO, and the loop asleep;
-* arrows from whatever woke a task (a timer, another task's step, a
-  callback) to the step it woke into, and from a step to the tasks it made;
-* hovering over anything shows its details (SVG ``<title>`` elements).
+* a lane per task, named as the program named it, with its coroutine's
+  short arguments (``producer-0 produce(0, …)``); one lane for the loop;
+* a dot for each step, a bar for each stretch a task waited (coloured and
+  labelled by what it waited on), a dotted line while it was ready;
+* arrows from whatever woke, made or scheduled something to what it led to;
+* a time axis (loop time) or a turn axis; zoom and pan; search;
+* click anything for its details; pick a turn (click the ruler, or the
+  arrow keys) to see what the loop held before it: the ready queue, the
+  timers, the IO waits, and every task's state and the line it waits at.
 
-Below the picture, the full text log, folded away.
+Why build the data here rather than in the browser? Because it is the same
+picture the text timeline draws (``lanes.py``) and the same state step mode
+shows (``replay.py``): the page only decides how it looks.
 
-Read next: ``stepper.py``, the loop one turn at a time.
+Every string the program can influence (task names, reprs, labels) travels
+as JSON and reaches the page only as text (``textContent``, canvas text):
+a name like ``</script><b>`` is shown, never run.
+
+Read next: ``webview.py``, the script, and ``stepper.py``, the loop one
+turn at a time while it runs.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import linecache
 from collections.abc import Sequence
+from typing import Any
 
-from miniloop.tools.lanes import LOOP_LANE, Picture, build_picture
+from miniloop.tools.lanes import Picture, build_picture
+from miniloop.tools.replay import FOREVER, replay
 from miniloop.tools.textlog import render_log
 from miniloop.tools.trace import TraceEvent
+from miniloop.tools.webview import LEGEND, SCRIPT, STYLE
 
-LEFT = 230  # room for lane titles
-TOP = 78  # room for the rulers
-LANE = 44  # height of a lane
-BAR = 16  # height of a waiting bar
+# Runs with at most this many events carry their full text log too.
+LOG_LIMIT = 5000
 
-_COLORS = {
-    "sleep": "#f2b84b", "gather": "#7aa7e0", "task": "#8fc79a", "lock": "#e57f7f",
-    "semaphore": "#e57f7f", "condition": "#e09a7f", "event": "#c99ae0",
-    "queue get": "#73c7c2", "queue put": "#73c7c2", "queue join": "#73c7c2",
-    "socket read": "#9db0c9", "socket write": "#9db0c9", "stream read": "#9db0c9",
-    "stream write": "#9db0c9", "thread": "#b8b8b8",
-}
-_DEFAULT_COLOR = "#c6c6c6"
-_ARROW_COLORS = {"wake": "#2f6fd6", "create": "#7d7d7d", "callback": "#8b4fc4",
-                 "timer": "#d08a12"}
-_ENDING_MARKS = {"finished": ("✓", "#2e8b57"), "failed": ("✗", "#c0392b"),
-                 "cancelled": ("⊘", "#d35400")}
-
-_MARKS = "● step · ◆ created · ✓ finished · ✗ failed · ⊘ cancelled"
-
-_STYLE = """
-body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 20px;
-       color: #222; background: #fff; }
-h1 { font-size: 20px; margin: 0 0 4px 0; }
-p.summary { margin: 0 0 12px 0; color: #555; }
-.legend span { margin-right: 14px; white-space: nowrap; }
-.swatch { display: inline-block; width: 18px; height: 10px; vertical-align: middle;
-          margin-right: 4px; border-radius: 3px; }
-.scroll { overflow-x: auto; border: 1px solid #ddd; border-radius: 6px; margin-top: 10px; }
-svg text { font-size: 12px; fill: #222; }
-svg .ruler { font-size: 11px; fill: #777; }
-svg .title { font-weight: 600; }
-svg .barlabel { font-size: 11px; fill: #222; pointer-events: none; }
-svg .gap { fill: #f4f4f4; }
-svg .step:hover, svg .mark:hover { stroke: #000; stroke-width: 2px; }
-svg .bar:hover { stroke: #333; }
-pre { font-size: 12px; background: #fafafa; border: 1px solid #eee; padding: 8px;
-      overflow-x: auto; }
-"""
+# What a task waited on, in the order of the page's colours (webview.py: WAIT_COLORS).
+WAIT_KINDS = ("sleep", "gather", "task", "lock", "event", "queue", "io", "thread", "other")
+_LOOP_KINDS = ("timer", "callback", "io", "idle")
+_ARROW_KINDS = ("wake", "create", "callback", "timer")
+_ENDINGS = ("finished", "failed", "cancelled")
 
 
 def render_html(events: Sequence[TraceEvent], title: str = "miniloop trace") -> str:
     """A complete, self-contained HTML page showing the trace's timeline."""
-    picture = build_picture(events)
-    svg = render_svg(picture)
-    tasks = len(picture.lanes)
-    summary = (f"{tasks} task{'s' if tasks != 1 else ''}, "
-               f"{len([t for t, g in zip(picture.turns, picture.gaps, strict=True) if not g])}"
-               f" loop turns, {picture.end_time:.3f} s of loop time. "
-               "Hover over any mark for details.")
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{color}"></i>{html.escape(kind)}</span>'
-        for kind, color in (("sleep", _COLORS["sleep"]), ("gather", _COLORS["gather"]),
-                            ("task", _COLORS["task"]), ("lock / semaphore", _COLORS["lock"]),
-                            ("event", _COLORS["event"]), ("queue", _COLORS["queue get"]),
-                            ("IO", _COLORS["socket read"]), ("other", _DEFAULT_COLOR)))
-    arrows = "".join(
-        f'<span><i class="swatch" style="background:{color}"></i>{name}</span>'
-        for name, color in (("woke", _ARROW_COLORS["wake"]), ("created", _ARROW_COLORS["create"]),
-                            ("scheduled a callback", _ARROW_COLORS["callback"]),
-                            ("armed a timer", _ARROW_COLORS["timer"])))
-    log = html.escape(render_log(events))
+    data = page_data(events, title)
+    # Inside <script>, only "</" could end the element early: no "<" at all is left.
+    embedded = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
-<style>{_STYLE}</style>
+<style>{STYLE}</style>
 </head>
 <body>
+<header>
 <h1>{html.escape(title)}</h1>
-<p class="summary">{html.escape(summary)}</p>
-<div class="legend">Waiting on: {legend}</div>
-<div class="legend">Arrows: {arrows} · {_MARKS}</div>
-<div class="scroll">
-{svg}
+<p id="summary">{html.escape(data["summary"])}</p>
+<div id="controls">
+<input id="search" type="search" placeholder="Search tasks (/)" aria-label="search tasks">
+<span id="matches"></span>
+<span class="group" role="group" aria-label="axis">
+<button id="axis-time" type="button" title="loop time, proportional (t)">time</button><button
+ id="axis-turns" type="button" title="one column per loop turn (t)">turns</button></span>
+<span class="group"><button id="zoom-in" type="button" title="zoom in (+)">+</button><button
+ id="zoom-out" type="button" title="zoom out (-)">-</button><button
+ id="zoom-fit" type="button" title="show the whole run (0)">fit</button></span>
+<details id="legend"><summary>legend and keys</summary>{LEGEND}</details>
 </div>
-<details>
-<summary>The full trace log ({len(events)} events)</summary>
-<pre>{log}</pre>
-</details>
+</header>
+<main>
+<div id="view" tabindex="0" aria-label="timeline: arrow keys move between turns and tasks">
+<canvas id="timeline"></canvas>
+<div id="names" aria-label="tasks"></div>
+</div>
+<aside id="panel">
+<section><h2>Selected</h2><div id="details">Click a step, a bar, a loop mark or an arrow.
+Pick a turn on the ruler, or step through turns with ← and →.</div></section>
+<section><h2 id="state-title">The loop before turn</h2><div id="state"></div></section>
+</aside>
+</main>
+<script type="application/json" id="trace-data">{embedded}</script>
+<script>{SCRIPT}</script>
 </body>
 </html>
 """
 
 
-def render_svg(picture: Picture) -> str:
-    """The SVG timeline itself."""
-    columns = len(picture.turns)
-    turn_width = max(10, min(90, 1000 // max(1, columns)))
-    width_of = [turn_width for _ in picture.gaps]
-    x_of = [LEFT]
-    for width in width_of:
-        x_of.append(x_of[-1] + width)
-    lane_keys = [lane.key for lane in picture.lanes] + [LOOP_LANE]
-    y_of = {key: TOP + index * LANE + LANE // 2 for index, key in enumerate(lane_keys)}
-    total_width = x_of[-1] + 40
-    total_height = TOP + len(lane_keys) * LANE + 20
+class _Strings:
+    """A table of the page's strings: each is sent once and named by its index."""
 
-    def center(column: int) -> float:
-        return x_of[column] + width_of[column] / 2
+    def __init__(self) -> None:
+        self.table: list[str] = []
+        self._index: dict[str, int] = {}
 
-    parts: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_width}" '
-        f'height="{total_height}" viewBox="0 0 {total_width} {total_height}">',
-        '<defs>',
-        *(f'<marker id="arrow-{kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-          f'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-          f'fill="{color}"/></marker>' for kind, color in _ARROW_COLORS.items()),
-        '</defs>',
-    ]
-    parts += _rulers(picture, x_of, width_of, total_height)
+    def __call__(self, text: str | None) -> int:
+        if text is None:
+            return -1
+        index = self._index.get(text)
+        if index is None:
+            index = self._index[text] = len(self.table)
+            self.table.append(text)
+        return index
 
-    positions: dict[int, tuple[float, float]] = {}
-    for index, lane in enumerate(picture.lanes):
-        y = y_of[lane.key]
-        parts.append(f'<g class="lane" data-lane="{_attr(lane.key)}">')
-        if index % 2 == 0:
-            parts.append(f'<rect x="0" y="{y - LANE / 2}" width="{total_width}" height="{LANE}" '
-                         f'fill="#fbfbfd"/>')
-        parts.append(f'<text class="title" x="10" y="{y + 4}">{_text(_clip(lane.title, 30))}'
-                     f'<title>{_text(lane.created_text)}</title></text>')
-        for stretch in lane.stretches:
-            x1 = center(stretch.first)
-            ended = stretch.last < columns - 1 or lane.ended is not None or (
-                stretch is not lane.stretches[-1])
-            x2 = center(stretch.last) if ended else x_of[columns]
-            if stretch.state == "ready":
-                parts.append(
-                    f'<line class="ready" x1="{x1:.1f}" y1="{y}" x2="{x2:.1f}" y2="{y}" '
-                    f'stroke="#9a9a9a" stroke-width="2" stroke-dasharray="2 4">'
-                    f'<title>{_text(f"{lane.key}: ready to run ({stretch.label})")}</title></line>')
-                continue
-            kind = _wait_kind(stretch.label)
-            color = _COLORS.get(kind, _DEFAULT_COLOR)
-            tip = (f"{lane.key} waits on {stretch.label}\n"
-                   f"from {stretch.start:.3f} s to {stretch.end:.3f} s "
-                   f"({stretch.end - stretch.start:.3f} s)")
-            parts.append(
-                f'<rect class="bar" data-wait="{_attr(stretch.label)}" x="{x1:.1f}" '
-                f'y="{y - BAR / 2}" width="{max(2.0, x2 - x1):.1f}" height="{BAR}" rx="4" '
-                f'fill="{color}"><title>{_text(tip)}</title></rect>')
-            label = _fitting_label(stretch.label, int((x2 - x1 - 14) / 6.2))
-            if label:
-                parts.append(f'<text class="barlabel" x="{x1 + 10:.1f}" y="{y + 4}">'
-                             f'{_text(label)}</text>')
-        created_x = center(lane.created)
-        parts.append(f'<path class="mark" d="M {created_x - 5:.1f} {y} L {created_x:.1f} {y - 5} '
-                     f'L {created_x + 5:.1f} {y} L {created_x:.1f} {y + 5} z" fill="#fff" '
-                     f'stroke="#555"><title>{_text(lane.created_text)}</title></path>')
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+def page_data(events: Sequence[TraceEvent], title: str = "miniloop trace") -> dict[str, Any]:
+    """Everything the page draws, as plain JSON-ready data (see ``webview.py`` for its shape)."""
+    picture = build_picture(events)
+    history = replay(events)
+    text = _Strings()
+    by_seq = {event.seq: event for event in events}
+
+    def source_line(file: Any, line: Any) -> int:
+        if not isinstance(file, str) or not isinstance(line, int):
+            return -1
+        return text(linecache.getline(file, line).strip() or None)
+
+    lanes = []
+    for lane in picture.lanes:
+        steps: list[Any] = []
         for step in lane.steps:
-            x = center(step.column)
-            positions[step.seq] = (x, y)
-            tip = f"{lane.key} step {step.number} at {step.time:.3f} s ({step.reason})"
-            if step.outcome:
-                tip += f"\n→ {step.outcome}"
-            parts.append(f'<circle class="step" data-step="{step.number}" cx="{x:.1f}" cy="{y}" '
-                         f'r="6" fill="#1f4e8c"><title>{_text(tip)}</title></circle>')
-        if lane.outcome is not None and lane.ended is not None:
-            symbol, color = _ENDING_MARKS[lane.outcome]
-            x = center(lane.ended) + 10
-            parts.append(f'<text class="ending" x="{x:.1f}" y="{y + 5}" fill="{color}" '
-                         f'style="fill:{color};font-size:15px;font-weight:700">{symbol}'
-                         f'<title>{_text(lane.outcome_text)}</title></text>')
-        parts.append('</g>')
-        for seq, (key, column) in picture.where.items():
-            if key == lane.key and seq not in positions:
-                positions[seq] = (center(column), y)
-
-    parts += _loop_lane(picture, x_of, width_of, y_of[LOOP_LANE], positions, total_width)
-    parts += _arrows(picture, positions)
-    parts.append('</svg>')
-    return "\n".join(parts)
-
-
-def _rulers(picture: Picture, x_of: list[int], width_of: list[int],
-            total_height: int) -> list[str]:
-    parts = ['<g class="rulers">',
-             '<text class="ruler" x="10" y="24">turn</text>',
-             '<text class="ruler" x="10" y="44">loop time (s)</text>']
-    free_turn = free_time = 0.0
-    previous_time: float | None = None
-    for column, (turn, time, gap) in enumerate(
-            zip(picture.turns, picture.times, picture.gaps, strict=True)):
-        x = x_of[column]
-        if gap:
-            parts.append(f'<rect class="gap" x="{x}" y="{TOP - 14}" width="{width_of[column]}" '
-                         f'height="{total_height - TOP}"/>')
-        elif x >= free_turn:
-            parts.append(f'<text class="ruler" x="{x + 4}" y="24">{turn}</text>')
-            free_turn = x + 8 * len(str(turn)) + 6
-        changed = previous_time is None or time - previous_time > 0.0005
-        previous_time = time
-        if changed and not gap and x >= free_time:
-            parts.append(f'<text class="ruler" x="{x + 4}" y="44">{time:.3f}</text>')
-            free_time = x + 40
-        parts.append(f'<line x1="{x}" y1="{TOP - 14}" x2="{x}" y2="{total_height - 10}" '
-                     f'stroke="#eee"/>')
-    parts.append('</g>')
-    return parts
+            # What the step gave back is the stretch that follows it (or the
+            # lane's ending): the page reads it there rather than twice.
+            steps += [step.column, _round(step.time), step.number, text(step.reason), step.seq]
+        stretches: list[Any] = []
+        for stretch in lane.stretches:
+            begun = by_seq[stretch.seq].data
+            open_end = stretch is lane.stretches[-1] and lane.ended is None
+            # "woken: <what it waited on>" is the waiting stretch before it: -2.
+            woken = stretch.state == "ready" and stretch.label.startswith("woken: ")
+            stretches += [1 if stretch.state == "waiting" else 0, stretch.first,
+                          -1 if open_end else stretch.last, _round(stretch.start),
+                          _round(stretch.end), -2 if woken else text(stretch.label),
+                          WAIT_KINDS.index(_wait_family(str(begun.get("wait", "")))),
+                          text(begun.get("where") if stretch.state == "waiting" else None),
+                          source_line(begun.get("file"), begun.get("line"))
+                          if stretch.state == "waiting" else -1, stretch.seq]
+        lanes.append({
+            "k": text(lane.key), "n": text(lane.full_title), "c": lane.created,
+            "ct": text(lane.created_text), "e": -1 if lane.ended is None else lane.ended,
+            "o": -1 if lane.outcome is None else _ENDINGS.index(lane.outcome),
+            "ot": text(lane.outcome_text or None), "s": steps, "w": stretches,
+        })
+    return {
+        "title": title,
+        "summary": _summary(picture, len(events)),
+        "cols": {"turn": picture.turns, "time": [_round(t) for t in picture.times],
+                 "gap": [1 if gap else 0 for gap in picture.gaps]},
+        "end": _round(picture.end_time),
+        "lanes": lanes,
+        "loop": _loop_marks(picture, text),
+        "arrows": _arrows(picture),
+        "ready": {str(turn): seqs for turn, seqs in history.ready.items()},
+        "timers": [value for held in history.timers for value in (
+            held.first, min(held.last, FOREVER), _round(held.when or 0.0), text(held.text),
+            held.seq)],
+        "io": [value for held in history.io for value in (
+            held.first, min(held.last, FOREVER), text(held.text), held.seq)],
+        "log": render_log(events) if len(events) <= LOG_LIMIT else None,
+        "S": text.table,
+    }
 
 
-def _loop_lane(picture: Picture, x_of: list[int], width_of: list[int], y: int,
-               positions: dict[int, tuple[float, float]], total_width: int) -> list[str]:
-    parts = [f'<g class="lane" data-lane="{LOOP_LANE}">',
-             f'<line x1="{LEFT}" y1="{y - LANE / 2}" x2="{total_width}" y2="{y - LANE / 2}" '
-             f'stroke="#ccc"/>',
-             f'<text class="title" x="10" y="{y + 4}">the loop<title>timers firing, callbacks, '
-             f'IO readiness, and the loop asleep</title></text>']
+def _summary(picture: Picture, count: int) -> str:
+    tasks = len(picture.lanes)
+    turns = len({turn for turn, gap in zip(picture.turns, picture.gaps, strict=True)
+                 if not gap})
+    return (f"{tasks} task{'s' if tasks != 1 else ''}, {turns} loop turns with events, "
+            f"{picture.end_time:.3f} s of loop time, {count} events.")
+
+
+def _mark_slots(picture: Picture) -> dict[int, float]:
+    """Where in its column each loop mark sits (0..1): several can share a turn."""
     in_column: dict[int, list[int]] = {}
     for mark in picture.loop_marks:
-        if mark.kind != "idle":
-            in_column.setdefault(mark.column, []).append(mark.seq)
+        in_column.setdefault(mark.column, []).append(mark.seq)
+    slots = {}
+    for seqs in in_column.values():
+        for index, seq in enumerate(seqs):
+            slots[seq] = (index + 1) / (len(seqs) + 1)
+    return slots
+
+
+def _loop_marks(picture: Picture, text: _Strings) -> list[Any]:
+    slots = _mark_slots(picture)
+    marks: list[Any] = []
     for mark in picture.loop_marks:
-        x0, width = x_of[mark.column], width_of[mark.column]
-        if mark.kind == "idle":
-            following = mark.column + 1
-            slept = (picture.times[following] if following < len(picture.times)
-                     else picture.end_time) - mark.time
-            label = _fitting_label(f"idle {slept:.3g} s", int((width - 8) / 6.2)) or "z"
-            parts.append(f'<rect class="mark idle" x="{x0 + 2}" y="{y - 8}" width="{width - 4}" '
-                         f'height="16" rx="8" fill="#e3e3e3"><title>{_text(mark.text)}</title>'
-                         f'</rect><text class="barlabel" x="{x0 + width / 2:.1f}" '
-                         f'y="{y + 4}" text-anchor="middle">{_text(label)}</text>')
-            positions[mark.seq] = (x0 + width / 2, y)
-            continue
-        siblings = in_column.get(mark.column, [mark.seq])
-        x = x0 + width * (siblings.index(mark.seq) + 1) / (len(siblings) + 1)
-        positions[mark.seq] = (x, y)
-        tip = _text(mark.text)
-        if mark.kind == "timer":
-            parts.append(f'<path class="mark timer" d="M {x - 5:.1f} {y - 6} L {x + 5:.1f} {y - 6} '
-                         f'L {x:.1f} {y + 6} z" fill="#d08a12"><title>{tip}</title></path>')
-        elif mark.kind == "io":
-            parts.append(f'<rect class="mark io" x="{x - 5:.1f}" y="{y - 5}" width="10" '
-                         f'height="10" fill="#5d7ea8"><title>{tip}</title></rect>')
-        else:
-            parts.append(f'<rect class="mark callback" x="{x - 4:.1f}" y="{y - 4}" width="8" '
-                         f'height="8" fill="#8b4fc4" transform="rotate(45 {x:.1f} {y})">'
-                         f'<title>{tip}</title></rect>')
-    parts.append('</g>')
-    return parts
+        marks += [mark.column, _round(mark.time), _LOOP_KINDS.index(mark.kind), text(mark.text),
+                  mark.seq, -1 if mark.until is None else _round(mark.until),
+                  round(slots[mark.seq], 3)]
+    return marks
 
 
-def _arrows(picture: Picture, positions: dict[int, tuple[float, float]]) -> list[str]:
-    parts = ['<g class="arrows" fill="none">']
-    for arrow in picture.arrows:
-        if arrow.source not in positions or arrow.target not in positions:
-            continue
-        (x1, y1), (x2, y2) = positions[arrow.source], positions[arrow.target]
-        color = _ARROW_COLORS[arrow.kind]
-        dash = ' stroke-dasharray="5 4"' if arrow.kind == "timer" else ""
-        # Bend the curve so that arrows between neighbouring lanes stay visible.
-        bend = max(12.0, abs(x2 - x1) / 3)
-        path = (f"M {x1:.1f} {y1:.1f} C {x1 + bend:.1f} {y1:.1f}, {x2 - bend:.1f} {y2:.1f}, "
-                f"{x2 - 7:.1f} {y2:.1f}")
-        parts.append(f'<path class="arrow arrow-{arrow.kind}" d="{path}" stroke="{color}" '
-                     f'stroke-width="1.4" opacity="0.75"{dash} '
-                     f'marker-end="url(#arrow-{arrow.kind})"/>')
-    parts.append('</g>')
-    return parts
+def _arrows(picture: Picture) -> list[Any]:
+    """[kind, from seq, to seq] for each arrow: both ends are steps or loop marks."""
+    return [value for arrow in picture.arrows
+            for value in (_ARROW_KINDS.index(arrow.kind), arrow.source, arrow.target)]
 
 
-def _wait_kind(label: str) -> str:
-    if label.startswith("sleep("):
-        return "sleep"
-    if label.startswith("gather of"):
-        return "gather"
-    if label.startswith("Task-") or label.startswith("Task"):
-        return "task"
-    lowered = label.lower()
-    for kind in ("lock", "semaphore", "condition", "event", "queue", "sock", "stream",
-                 "thread"):
-        if kind in lowered:
-            return {"queue": "queue get", "sock": "socket read",
-                    "stream": "stream read"}.get(kind, kind)
-    return "other"
+_FAMILIES = {"sleep": "sleep", "gather": "gather", "task": "task", "task group": "task",
+             "wait": "task", "wait_for": "task", "lock": "lock", "semaphore": "lock",
+             "condition": "lock", "event": "event", "barrier": "event", "queue get": "queue",
+             "queue put": "queue", "queue join": "queue", "socket read": "io",
+             "socket write": "io", "stream read": "io", "stream write": "io", "thread": "thread"}
 
 
-def _fitting_label(label: str, room: int) -> str:
-    """The label, or a shorter form of it ("sleep(1)" for "sleep(1) until 1.000"), that fits."""
-    shorter = [label, label.split(" until ")[0], label.split(" (")[0], label.split("(")[0]]
-    for candidate in shorter:
-        if len(candidate) <= room:
-            return candidate
-    return _clip(shorter[-1], room) if room >= 4 else ""
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def _text(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _attr(text: str) -> str:
-    return html.escape(text, quote=True)
+def _wait_family(kind: str) -> str:
+    """The colour of a wait (``describe.py: Wait.kind``): sleep, gather, task, lock, ..."""
+    return _FAMILIES.get(kind, "other")

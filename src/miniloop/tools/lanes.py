@@ -69,8 +69,14 @@ class Lane:
     ended: int | None = None
     outcome: str | None = None  # "finished", "failed", "cancelled"; None: still pending
     outcome_text: str = ""
+    call: str = ""  # the coroutine with its short arguments: "produce(0, …)"
     steps: list[Step] = field(default_factory=list)
     stretches: list[Stretch] = field(default_factory=list)
+
+    @property
+    def full_title(self) -> str:
+        """The task's name and its coroutine's call: ``producer-0 produce(0, …)``."""
+        return f"{self.key} {self.call}".strip() if self.call else self.title
 
     def waits(self) -> list[Stretch]:
         """The stretches spent waiting, in order."""
@@ -153,7 +159,8 @@ def build_picture(events: Sequence[TraceEvent]) -> Picture:
         key = event.task
         if event.kind == "task-created" and key is not None:
             title = f"{key} {event.data.get('coro', '')}".strip()
-            lanes[key] = Lane(key, title, column(event), event.text)
+            lanes[key] = Lane(key, title, column(event), event.text,
+                              call=str(event.data.get("call") or ""))
             where[event.seq] = (key, column(event))
             open_(key, "ready", event, "created, not started yet")
             continue
@@ -211,7 +218,8 @@ def _slots(events: Sequence[TraceEvent]) -> dict[int, tuple[int, int]]:
     for index, event in enumerate(events):
         part = 1
         if event.kind == "idle":
-            later = next((e.time for e in events[index + 1:] if e.turn != event.turn
+            following = (events[i] for i in range(index + 1, len(events)))  # no copy
+            later = next((e.time for e in following if e.turn != event.turn
                           or e.kind != "callback-scheduled"), event.time)
             if later - event.time >= GAP_THRESHOLD or event.data.get("until") is None:
                 part = 0

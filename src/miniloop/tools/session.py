@@ -6,7 +6,8 @@ renderers draw what was recorded:
 
     --trace            the live log on stderr, then the text timeline
     --trace-to FILE    the same, written to FILE instead of stderr
-    --trace-html FILE  a web page with the SVG timeline
+    --trace-html FILE  a web page: the timeline, and the loop's state at every turn
+    --trace-json FILE  Chrome trace-event JSON, for Perfetto (``tracejson.py``)
 
 Several of them share one recording.
 
@@ -39,9 +40,10 @@ def program_title() -> str:
 
 @contextlib.contextmanager
 def traced(*, stream: TextIO | None = None, path: str | None = None,
-           html_path: str | None = None) -> Iterator[Trace]:
+           html_path: str | None = None, json_path: str | None = None) -> Iterator[Trace]:
     """Record the run; log it live to ``stream`` (or the file ``path``),
-    and at the end add the text timeline there and/or write the page to ``html_path``."""
+    and at the end add the text timeline there, write the page to ``html_path``
+    and/or the trace-event JSON to ``json_path``."""
     from miniloop.tools.timeline import render_timeline
     from miniloop.tools.trace import recording
 
@@ -57,6 +59,8 @@ def traced(*, stream: TextIO | None = None, path: str | None = None,
                     stream.flush()
                 if html_path is not None:
                     write_page(trace, html_path)
+                if json_path is not None:
+                    write_json(trace, json_path)
 
 
 def write_page(trace: Trace, html_path: str) -> None:
@@ -66,6 +70,16 @@ def write_page(trace: Trace, html_path: str) -> None:
     with open(html_path, "w", encoding="utf-8") as page:
         page.write(render_html(trace.events, f"miniloop trace of {program_title()}"))
     print(f"miniloop: trace page written to {html_path}", file=sys.stderr)
+
+
+def write_json(trace: Trace, json_path: str) -> None:
+    """Write the trace as Chrome trace-event JSON to ``json_path`` and say so on stderr."""
+    from miniloop.tools.tracejson import render_json
+
+    with open(json_path, "w", encoding="utf-8") as out:
+        out.write(render_json(trace.events, f"miniloop trace of {program_title()}"))
+    print(f"miniloop: trace-event JSON written to {json_path} (open it in ui.perfetto.dev)",
+          file=sys.stderr)
 
 
 def timeline_section(trace_text: str) -> str:

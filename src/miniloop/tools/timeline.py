@@ -52,10 +52,15 @@ def render_timeline(events: Sequence[TraceEvent], width: int = 100) -> str:
         lines.append(f"(squeezed: each column is {per_cell} turns)")
     turn_labels = ["" if gap else str(t) for t, gap in zip(picture.turns, picture.gaps,
                                                              strict=True)]
-    lines.append(_ruler("turn", turn_labels, picture, cell, per_cell, label_width,
-                        every_column=True))
-    lines.append(_ruler("time (s)", [f"{t:.3f}" for t in picture.times], picture, cell,
-                        per_cell, label_width, every_column=False))
+    turn_ruler, labelled = _ruler("turn", turn_labels, picture, cell, per_cell, label_width,
+                                  every_column=True)
+    lines.append(turn_ruler)
+    # A time is shown only under a turn number, starting where it starts:
+    # in a squeezed timeline, that is the only way to tell whose time it is.
+    time_labels = [f"{t:.3f}" if column in labelled else ""
+                   for column, t in enumerate(picture.times)]
+    lines.append(_ruler("time (s)", time_labels, picture, cell, per_cell, label_width,
+                        every_column=False)[0])
     for lane, title, chars in zip(picture.lanes, titles, rows, strict=True):
         body = _cells(chars, cell, per_cell, cells)
         lines.append(f"{title:<{label_width}}{body}  {_summary(lane)}".rstrip())
@@ -108,14 +113,19 @@ def _cells(chars: list[str], cell: int, per_cell: int, cells: int) -> str:
 
 
 def _ruler(name: str, labels: list[str], picture: Picture, cell: int, per_cell: int,
-           label_width: int, every_column: bool) -> str:
+           label_width: int, every_column: bool) -> tuple[str, set[int]]:
+    """The ruler line, and the columns whose label it shows.
+
+    A label starts where its column starts. Unless ``every_column``, a label
+    is shown only where the time changed since the last one shown.
+    """
     line = [" "] * (len(labels) * cell // per_cell + 12)
     free_from = 0
-    previous_time = None
+    shown_time: float | None = None
+    shown: set[int] = set()
     for column, label in enumerate(labels):
         time = picture.times[column]
-        changed = previous_time is None or time - previous_time > 0.0005
-        previous_time = time
+        changed = shown_time is None or time - shown_time > 0.0005
         if not label or (not every_column and not changed) or picture.gaps[column]:
             continue
         position = (column // per_cell) * cell
@@ -125,7 +135,9 @@ def _ruler(name: str, labels: list[str], picture: Picture, cell: int, per_cell: 
             line.extend(" " * (position + len(label) - len(line)))
         line[position:position + len(label)] = label
         free_from = position + len(label) + 1
-    return f"{name:<{label_width}}{''.join(line)}".rstrip()
+        shown_time = time
+        shown.add(column)
+    return f"{name:<{label_width}}{''.join(line)}".rstrip(), shown
 
 
 def _summary(lane: Lane) -> str:

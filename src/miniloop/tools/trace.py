@@ -58,11 +58,13 @@ from miniloop.core.tasks import Task
 from miniloop.tools.describe import (
     callback_name,
     caller_location,
+    coroutine_call,
     coroutine_name,
     describe_callback,
     describe_timer,
     describe_wait,
     is_task,
+    name_being_given,
     short_repr,
     task_name,
     task_stepped_by,
@@ -180,7 +182,7 @@ class Trace:
         return self._task_keys.get(task)
 
     def _new_key(self, task: Any) -> str:
-        key = base = task_name(task)
+        key = base = name_being_given() or task_name(task)
         for number in itertools.count(2):
             if key not in self._keys_in_use:
                 break
@@ -356,8 +358,8 @@ class _LoopRecorder(Observer):
             text += f", at {where}"
         return self.record(
             "task-created", text, task=key,
-            data={"coro": coro, "creator": creator,
-                  "where": str(where) if where else None},
+            data={"coro": coro, "call": coro if coro_name else coroutine_call(task),
+                  "creator": creator, "eager": eager, **_source_fields(where)},
             **self.nested())
 
     def task_created(self, task: Any, coro: Any) -> None:
@@ -534,7 +536,7 @@ class _LoopRecorder(Observer):
             until = None if wait.until is None else wait.until - self.origin
             self.record("waits", text, task=key, cause=step, depth=depth,
                         data={"wait": wait.kind, "label": wait.label, "until": until,
-                              "where": str(where) if where else None,
+                              **_source_fields(where),
                               "tasks": [self.key_of(t) for t in wait.tasks]})
             return
         if requeued is not None:
@@ -583,6 +585,13 @@ class _LoopRecorder(Observer):
             name = _EVENT_NAMES.get(event, str(event))
             self.pending[id(handle)] = self.record("io-ready", f"fd {fd} ready to {name}",
                                                    data={"fd": fd, "event": name})
+
+
+def _source_fields(where: Any) -> dict[str, Any]:
+    """``where`` ("demos/asyncq.py:90 in produce"), and its file and line for renderers."""
+    if where is None:
+        return {"where": None}
+    return {"where": str(where), "file": where.filename, "line": where.lineno}
 
 
 def _announces_steps(task: Any) -> bool:
