@@ -133,15 +133,17 @@ def queue(rt: Runtime, scale: float) -> Result:
 # --- echo: TCP echo on 127.0.0.1, 10 clients x 4,000 round trips of 64 bytes ---
 
 
+async def echo_back(reader: Any, writer: Any) -> None:
+    """The echo server's side of one connection: send back what comes in."""
+    while data := await reader.read(4096):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
 def echo(rt: Runtime, scale: float) -> Result:
     clients, trips = 10, _sized(4_000, scale)
     message = b"x" * 64
-
-    async def serve_one(reader: Any, writer: Any) -> None:
-        while data := await reader.read(4096):
-            writer.write(data)
-            await writer.drain()
-        writer.close()
 
     async def client(port: int) -> None:
         reader, writer = await rt.open_connection("127.0.0.1", port)
@@ -153,7 +155,7 @@ def echo(rt: Runtime, scale: float) -> Result:
         await writer.wait_closed()
 
     async def main() -> float:
-        server = await rt.start_server(serve_one, "127.0.0.1", 0)
+        server = await rt.start_server(echo_back, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         start = time.perf_counter()
         await rt.gather(*[client(port) for _ in range(clients)])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +50,17 @@ def test_the_profiler_names_where_time_and_memory_go() -> None:
     assert "futures.py" in profile("switch", "--scale", "0.002")  # the fast Task._run leads
     memory = profile("memory")
     assert "bytes per parked task" in memory and "loop.py" in memory
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None,
+                    reason="valgrind is not installed: the instruction mode counts under callgrind")
+def test_the_instruction_mode_counts_per_operation() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--instructions", "--smoke", "--workloads", "switch",
+         "--runtimes", "asyncio"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| switch |"))
+    assert float(row.split("|")[2].strip().replace(",", "")) > 0, done.stdout

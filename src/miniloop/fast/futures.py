@@ -3,28 +3,40 @@
 Each speed-up below overrides one named piece of ``core/`` (through the
 contract's classes, so that reprs and messages stay asyncio's), says what
 the plain version does instead, and what ``python -m bench --instructions``
-measured for it (instructions per operation, CPython 3.11; the measured
-figures and the commands are in ``docs/10-making-it-fast.md``):
+measured for it (CPython 3.11; ``docs/10-making-it-fast.md`` has the
+whole table, plain against fast):
 
 * **A task is its own ready-queue entry** (``Task._schedule_step``,
   ``Task._run``). Plain: every step is a ``Handle`` wrapping the bound
   method ``task._step``. Fast: the task goes on the queue itself and the
   loop calls its ``_run``, which is the whole step in one frame; only the
-  coroutine runs inside the task's context.
+  coroutine runs inside the task's context. With the next two, this is
+  most of the difference on ``switch`` between the plain loop and the
+  fast one.
 * **A future is its own iterator** (``_OwnIterator``). Plain: every
   ``await fut`` makes a generator (``Future.__await__``), which a parked
-  task keeps for as long as it waits.
+  task keeps for as long as it waits (about 200 bytes of ``memory``).
 * **A parked task is stored as itself** (``_ParkedTasks``). Plain: parking
   adds the done callback ``task._wakeup`` with a copy of the task's
-  context, and waking makes a ``Handle``. Fast: the first parked task sits
-  in the future's ``_parked`` slot (later ones in the callback list as
-  ``(task, None)``), and a done future appends it straight to the ready
-  queue: the same turn and the same place as the Handle.
+  context, and waking makes a ``Handle``. Fast: a lone parked task is what
+  the future's ``_waiting`` holds (with others, it is ``(task, None)`` in
+  a list), and a done future appends it straight to the ready queue: the
+  same turn and the same place as the Handle. Measured: the slot instead
+  of a one-entry list took ``memory`` from 1,587 to 1,412 bytes per parked
+  task (with the shared timer context of ``loop.py``), and the one slot
+  for task and list alike (the core's ``_callbacks`` slot, renamed) to
+  1,377.
 * **Objects made in one frame** (``Future.__init__``, ``Task.__init__``,
-  ``Task.__del__``). Plain: each class up the chain sets its part in its
-  own ``__init__`` (five for a task), and a task's ``__del__`` calls the
-  future's. Fast: every field at once; ``__del__`` looks once and only
-  reports through the plain chain when there is something to report.
+  ``Task.__del__``, ``new_handle``). Plain: each class up the chain sets
+  its part in its own ``__init__`` (five for a task), and a task's
+  ``__del__`` calls the future's. Fast: every field at once; ``__del__``
+  looks once and only reports through the plain chain when there is
+  something to report. With the parked-task slot and the turn of
+  ``loop.py``: ``spawn`` 54,121 -> 51,034 instructions per task, ``switch``
+  9,655 -> 8,104 per switch.
+* **A sleep that is its own timer** (``Alarm``) and **a gather that counts
+  its own children** (``_GatheringFuture._run``), for the fast ``sleep``
+  and ``gather`` of ``primitives.py`` (their gains are there).
 
 Read next: ``loop.py`` in this folder.
 """
@@ -72,6 +84,11 @@ def new_handle(loop: Any, callback: Any, args: tuple[Any, ...], context: Any) ->
     return handle
 
 
+# The core's _callbacks slot, under another name: the fast futures keep what
+# waits on them in it (``_waiting``), and ``_callbacks`` reads as the plain
+# list does (see _ParkedTasks).
+_WAITING: Any = core_futures.Future.__dict__["_callbacks"]
+
 # A child's entry for the gather that waits on it is (outer future, GATHERED):
 # not a callback with its context, but a mark (see _GatheringFuture).
 GATHERED = contextvars.Context()
@@ -87,76 +104,80 @@ class _ParkedTasks:
     Plain: every future gets a list for its callbacks when it is made; a
     parked task is its bound ``_wakeup`` with a copy of its context (a
     bound method, a tuple and a list), and waking it makes a Handle. Fast:
-    the first task to park sits in the ``_parked`` slot, other callbacks go
-    to a list made with the first of them (most futures never get one),
-    and waking a parked task is one ``append`` to the ready queue.
-    Registration order is kept: the slot is used only by the first
-    registration, and is woken first.
+    ``_waiting`` is None until something registers; a lone parked task is
+    kept there as itself, and waking it is one ``append`` to the ready
+    queue. Only a second registration makes a list, in registration order,
+    a parked task in it as ``(task, None)``.
 
     ``_callbacks`` reads as the plain list does, a parked task as
     ``(task, None)``; reprs and tools read it so.
     """
 
     __slots__ = ()
-    _parked: Any
-    _later: list[Any] | None
+    _waiting: Any  # None, a parked task, or a list of (callback, context)
     _loop: Any
     _state: str
 
     def _waiters_and_callbacks(self) -> list[tuple[Any, Any]]:
         """Every registration in order, a parked task as ``(task, None)`` (for reprs, tools)."""
-        first = [] if self._parked is None else [(self._parked, None)]
-        return first + [(callback._child_done, CHILD_DONE_CONTEXT) if context is GATHERED
-                        else (callback, context) for callback, context in self._later or ()]
+        waiting = self._waiting
+        if waiting is None:
+            return []
+        if type(waiting) is not list:
+            return [(waiting, None)]
+        return [(callback._child_done, CHILD_DONE_CONTEXT) if context is GATHERED
+                else (callback, context) for callback, context in waiting]
 
     def _set_callbacks(self, callbacks: list[Any]) -> None:
-        self._parked = None
-        self._later = callbacks or None  # type: ignore[misc]
+        self._waiting = callbacks or None
 
     _callbacks = property(_waiters_and_callbacks, _set_callbacks)
+
+    def _register(self, entry: tuple[Any, Any]) -> None:
+        waiting = self._waiting
+        if waiting is None:
+            self._waiting = [entry]
+        elif type(waiting) is list:
+            waiting.append(entry)
+        else:  # a lone parked task: it was first
+            self._waiting = [(waiting, None), entry]
 
     def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
         """Call ``fn(self)`` soon after the future is done (soon, if it already is)."""
         if self._state is not PENDING:
             self._loop.call_soon(fn, self, context=context)
             return
-        entry = (fn, context or contextvars.copy_context())
-        if self._later is None:
-            self._later = [entry]  # type: ignore[misc]
-        else:
-            self._later.append(entry)
+        self._register((fn, context or contextvars.copy_context()))
 
     def remove_done_callback(self, fn: Any) -> int:
         """Forget every registration of ``fn``; return how many there were."""
-        if not self._later:
+        waiting = self._waiting
+        if type(waiting) is not list:
             return 0
-        kept = [(f, context) for f, context in self._later if f != fn]
-        removed = len(self._later) - len(kept)
-        self._later[:] = kept
+        kept = [(f, context) for f, context in waiting if f != fn]
+        removed = len(waiting) - len(kept)
+        waiting[:] = kept
         return removed
 
     def _park(self, task: Any) -> None:
-        if self._parked is None and not self._later:
-            self._parked = task
-        elif self._later is None:
-            self._later = [(task, None)]  # type: ignore[misc]
+        if self._waiting is None:
+            self._waiting = task
         else:
-            self._later.append((task, None))
+            self._register((task, None))
 
     def _schedule_callbacks(self) -> None:
-        loop = self._loop
-        parked = self._parked
-        if parked is not None:  # a parked task is its own ready entry
-            self._parked = None
-            loop._ready.append(parked)
-            if loop.observer:
-                loop.observer.scheduled(parked)
-        callbacks = self._later
-        if not callbacks:
+        waiting = self._waiting
+        if waiting is None:
             return
-        self._later = None  # type: ignore[misc]
+        self._waiting = None
+        loop = self._loop
+        if type(waiting) is not list:  # a lone parked task is its own ready entry
+            loop._ready.append(waiting)
+            if loop.observer:
+                loop.observer.scheduled(waiting)
+            return
         if loop._debug or loop._closed or loop.observer:  # the checks and moments: plain
-            for callback, context in callbacks:
+            for callback, context in waiting:
                 if context is None:
                     loop._ready.append(callback)
                     if loop.observer:
@@ -167,7 +188,7 @@ class _ParkedTasks:
                     loop.call_soon(callback, self, context=context)
             return
         ready = loop._ready
-        for callback, context in callbacks:
+        for callback, context in waiting:
             if context is None:  # a parked task
                 ready.append(callback)
             elif context is GATHERED:  # a gather counting its children
@@ -234,7 +255,7 @@ def fill_future(future: Any, loop: Any) -> None:
     future._loop = loop
     future._state = PENDING
     future._result = future._exception = future._exception_tb = None
-    future._later = future._parked = None
+    future._waiting = None
     future._cancel_message = future._cancelled_exc = None
     future._log_tb = future._asyncio_future_blocking = False
     future._source_traceback = None
@@ -244,7 +265,8 @@ class Future(_ReportsOnlyWhenNeeded, _OwnIterator, _ParkedTasks,
              objects.Future[Any]):
     """A Future that is its own iterator and wakes its parked tasks without a Handle."""
 
-    __slots__ = ("_later", "_parked")
+    __slots__ = ()
+    _waiting = _WAITING
 
     def __init__(self, *, loop: Any = None) -> None:
         fill_future(self, loop_for_new_future() if loop is None else loop)
@@ -263,8 +285,8 @@ class _GatheringFuture(_ReportsOnlyWhenNeeded, _OwnIterator, _ParkedTasks,
     and place as the Handle; the loop then calls the outer's ``_run``.
     """
 
-    __slots__ = ("_arrivals", "_expected", "_finished", "_later", "_parked",
-                 "_return_exceptions")
+    __slots__ = ("_arrivals", "_expected", "_finished", "_return_exceptions")
+    _waiting = _WAITING
     _arrivals: Any  # the children that finished, in order (a deque)
     _expected: int  # how many different children
     _finished: int  # how many of them have been counted
@@ -329,41 +351,43 @@ class Alarm(Future):
     heap it is a timer (``_when``, ``_scheduled``, ``_cancelled``,
     ``_run``; ``_callback`` and ``_args`` say what it does, for the
     tools); to the task it is a future. When its time comes, its ``_run``
-    sets its own result; when it is cancelled (as a cancelled task cancels
-    what it waits on), the heap forgets it as it forgets a cancelled timer.
+    sets its own result (kept in ``_result`` while it waits: nothing reads
+    a pending future's result); when it is cancelled (as a cancelled task
+    cancels what it waits on), the heap forgets it as it forgets a
+    cancelled timer.
     """
 
-    __slots__ = ("_cancelled", "_order", "_scheduled", "_value", "_when")
+    __slots__ = ("_scheduled", "_when")
     _callback = staticmethod(core_futures.set_result_unless_cancelled)
-    _cancelled: bool
-    _order: int
     _scheduled: bool
-    _value: Any
     _when: float
 
     @property
     def _args(self) -> tuple[Any, ...]:
-        return (self, self._value)
+        return (self, self._result)
+
+    @property
+    def _cancelled(self) -> bool:
+        return self._state is CANCELLED
 
     def when(self) -> float:
         """The loop time at which the sleep ends."""
         return self._when
 
     def _run(self) -> None:
-        # The timer fired: set_result_unless_cancelled(self, value), inline.
-        if not self._cancelled and self._state is PENDING:
-            self._result = self._value
+        # The timer fired: set_result_unless_cancelled(self, result), inline.
+        if self._state is PENDING:
             self._state = FINISHED
-            if self._parked is not None or self._later:
+            if self._waiting is not None:
                 self._schedule_callbacks()
 
     def cancel(self, msg: Any = None) -> bool:
         """Cancel the sleep, and with it the timer."""
         if not super().cancel(msg=msg):
             return False
-        if self._scheduled and not self._cancelled:
+        self._result = None
+        if self._scheduled:
             self._loop._timer_handle_cancelled(self)
-        self._cancelled = True
         return True
 
     # In the heap, entries with equal deadlines (and orders) compare their
@@ -381,7 +405,8 @@ Alarm.__name__ = Alarm.__qualname__ = "Future"
 class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):
     """A Task that is its own entry in the loop's ready queue."""
 
-    __slots__ = ("_later", "_parked")
+    __slots__ = ()
+    _waiting = _WAITING
 
     def __init__(self, coro: Any, *, loop: Any = None, name: object = None,
                  context: contextvars.Context | None = None, eager_start: bool = False) -> None:
@@ -484,7 +509,7 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):
             else:  # Future.set_result, without the call
                 self._result = returned.value
                 self._state = FINISHED
-                if self._parked is not None or self._later:
+                if self._waiting is not None:
                     self._schedule_callbacks()
         except CancelledError as cancelled:
             self._cancelled_exc = without_this_frame(cancelled)
@@ -503,8 +528,8 @@ class Task(_OwnIterator, _ParkedTasks, objects.Task[Any]):
                     and result._loop is loop and result._asyncio_future_blocking
                     and result is not self):  # _park_on, inline
                 result._asyncio_future_blocking = False
-                if result._parked is None and not result._later:
-                    result._parked = self
+                if result._waiting is None:
+                    result._waiting = self
                 else:
                     result._park(self)
                 self._fut_waiter = result
