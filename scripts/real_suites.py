@@ -58,6 +58,7 @@ class Library:
     args: tuple[str, ...] = ()  # for pytest, after the library's own configuration
     note: str = ""
     paths: tuple[str, ...] = ()  # the tests to run (default: the library's testpaths)
+    known: tuple[tuple[str, str], ...] = ()  # (test, why it fails here on asyncio too)
 
     @property
     def sdist(self) -> str:
@@ -80,7 +81,10 @@ LIBRARIES = [
             "addopts asked for coverage; the benchmarks need pytest-codspeed"),
     Library("aiofiles", "25.1.0",
             "a8d728f0a29de45dc521f18f07297428d56992a742f0cd2701ba86e44d23d5b2",
-            "pytest-asyncio, auto mode; thread pool"),
+            "pytest-asyncio, auto mode; thread pool",
+            known=(("tests/test_os.py::test_access",
+                    "it expects a file without permissions to be unreadable, and this machine "
+                    "runs the tests as root"),)),
     Library("aiosqlite", "0.22.1",
             "043e0bd78d32888c0a9ca90fc788b38796843360c855a7262a532813133a0650",
             "unittest.IsolatedAsyncioTestCase; a thread per connection",
@@ -119,6 +123,7 @@ class Run:
     messages: dict[str, str]  # test id -> why it failed, in short
     counts: tuple[int, int, int] | None  # on miniloop, on another loop, on none
     skipped: int = 0
+    virtual_seconds: float = 0.0  # what --miniloop-virtual-time says it skipped
 
     def number(self, outcome: str) -> int:
         return sum(1 for value in self.outcomes.values() if value == outcome)
@@ -225,8 +230,9 @@ def run_suite(library: Library, tree: Path, python: Path, mode: str,
                         else "")
     took = re.findall(r" in ([\d.]+)s", finished.stdout)
     session_seconds = float(took[-1]) if took else seconds
+    virtual = re.search(r"virtual time skipped ([\d.]+) s", finished.stdout)
     return Run(seconds, session_seconds, finished.returncode, outcomes, messages, counts,
-               int(skipped[1]) if skipped else 0)
+               int(skipped[1]) if skipped else 0, float(virtual[1]) if virtual else 0.0)
 
 
 def rerun_differences(result: Result, tree: Path, python: Path) -> None:
@@ -295,7 +301,9 @@ def markdown(results: list[Result], python: Path) -> str:
         counts = result.runs["miniloop"].counts
         shown = "no count (the plugin did not report)" if counts is None else \
             f"{counts[0]} / {counts[1]} / {counts[2]}"
-        lines.append(f"- {result.library.name}: {shown}")
+        skipped = result.runs["virtual time"].virtual_seconds
+        lines.append(f"- {result.library.name}: {shown}; with virtual time, "
+                     f"{skipped:.1f} s of sleeping and waiting skipped")
     lines += ["", "## Differences from asyncio", ""]
     any_difference = False
     for result in results:
@@ -321,7 +329,9 @@ def markdown(results: list[Result], python: Path) -> str:
     if failing:
         lines += ["", "Tests that fail on asyncio too (on this machine), the same way on "
                   "miniloop:", ""]
-        lines += [f"- {name}: `{test}`: {message}" for name, test, message in failing]
+        known = {test: why for result in results for test, why in result.library.known}
+        lines += [f"- {name}: `{test}`: {message}" + (f" ({known[test]})" if test in known else "")
+                  for name, test, message in failing]
     notes = [f"- {result.library.name}: {result.library.note} "
              f"(`{' '.join(result.library.args + result.library.paths)}`)"
              for result in results if result.library.note]

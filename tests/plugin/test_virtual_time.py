@@ -76,3 +76,37 @@ def test_a_jump_past_a_watched_socket_is_counted_and_explained(suite: Suite) -> 
     run.result.stdout.fnmatch_lines([
         "miniloop: virtual time jumped past watched sockets or pipes 2 time(s), in 2 tests: "
         "test_server.py::test_passes, test_server.py::test_fails"])
+
+
+def test_the_clock_waits_for_a_thread_at_work_and_never_goes_back(suite: Suite) -> None:
+    suite.write(test_session_loop="""
+        import asyncio
+        import time
+        import pytest
+
+        readings = []
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_a_session_loop_sleeps_a_day():
+            await asyncio.sleep(86400)
+            readings.append(asyncio.get_running_loop().time())
+
+        @pytest.mark.asyncio
+        async def test_a_new_loop_starts_later_still():
+            readings.append(asyncio.get_running_loop().time())
+            assert readings == sorted(readings)
+
+        @pytest.mark.asyncio
+        async def test_a_thread_job_is_waited_for_not_jumped_past():
+            loop = asyncio.get_running_loop()
+            job = loop.run_in_executor(None, time.sleep, 0.05)
+            await asyncio.wait_for(job, timeout=0.01 * 3600)  # no timeout: the job ends first
+            readings.append(loop.time())
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_the_session_loop_again():
+            readings.append(asyncio.get_running_loop().time())
+            assert readings[-1] >= readings[0]
+    """)
+    run = suite.run("--miniloop", "--miniloop-virtual-time")
+    assert run.outcomes() == {"passed": 4}
