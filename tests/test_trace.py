@@ -209,6 +209,26 @@ def test_primitives_and_asyncio_functions_are_named_by_what_they_are() -> None:
     assert trace.of_kind("io-watch") and trace.of_kind("io-ready")
 
 
+def test_tasks_are_named_as_the_program_named_them_on_every_python() -> None:
+    # On 3.11 and 3.12 asyncio names a task after making it: the trace
+    # still records the name given, not the Task-N it had for a moment.
+    async def worker(number: int, label: str, queue: object) -> None:
+        await asyncio.sleep(0)
+
+    async def main() -> None:
+        first = asyncio.create_task(worker(1, "one", None), name="first")
+        async with asyncio.TaskGroup() as group:
+            group.create_task(worker(2, "two", asyncio.Queue()), name="in a group")
+        await first
+
+    trace = trace_of(main, runner="asyncio")
+    created = trace.of_kind("task-created")
+    assert [event.task for event in created][:3] == ["Task-1", "first", "in a group"]
+    calls = [event.data["call"] for event in created][1:3]
+    assert calls[0].endswith(".worker(1, 'one', None)")  # test_...python.worker: a local
+    assert calls[1].endswith(".worker(2, 'two', …)")
+
+
 def test_awaiting_a_task_names_the_task() -> None:
     async def child() -> int:
         await miniloop.sleep(1)

@@ -65,11 +65,13 @@ def check_trace_event_format(document: dict[str, Any]) -> None:
         assert phases == ["s", "f"], phases
     for track, spans in slices.items():
         # Sorted by start, longest first: each must fit inside every open one.
+        # (Microseconds with three decimals: sums may be off by a rounding error.)
         open_spans: list[tuple[float, float]] = []
         for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
-            while open_spans and open_spans[-1][1] <= start:
+            while open_spans and open_spans[-1][1] <= start + 1e-6:
                 open_spans.pop()
-            assert not open_spans or end <= open_spans[-1][1], (track, (start, end), open_spans)
+            assert not open_spans or end <= open_spans[-1][1] + 1e-6, (
+                track, (start, end), open_spans)
             if end > start:
                 open_spans.append((start, end))
 
@@ -113,6 +115,23 @@ def test_asyncq_and_hostile_names_stay_valid_json() -> None:
     names = [e["args"]["name"] for e in document["traceEvents"] if e["name"] == "thread_name"]
     assert any(name.startswith(hostile + " ") for name in names)
     assert "Task-2 produce(0, …)" in names and "Task-5 consume(1, 3, …)" in names
+
+
+def test_a_real_clock_run_has_slices_that_follow_each_other_exactly() -> None:
+    async def worker(delay: float) -> None:
+        for _ in range(3):
+            await miniloop.sleep(delay)
+            sum(range(2000))  # a step that takes a little time
+
+    async def main() -> None:
+        await miniloop.gather(*(worker(0.001 * n) for n in range(5)))
+
+    with recording() as trace:
+        miniloop.run(main())
+    document = trace_events(trace.events)
+    check_trace_event_format(document)
+    assert any(e["ph"] == "X" and e["cat"] == "step" and e["dur"] > 0
+               for e in document["traceEvents"])
 
 
 def test_the_command_line_writes_the_json(tmp_path: Path) -> None:

@@ -124,13 +124,13 @@ def coroutine_name(task: Any) -> str:
 
 
 @_never_fails(lambda task, *_, **__: coroutine_name(task))
-def coroutine_call(task: Any, limit: int = 40) -> str:
+def coroutine_call(task: Any, limit: int = 30) -> str:
     """``produce(0, …)``: the coroutine's name with the arguments it was called with.
 
     Read off the coroutine's frame before its first step, when its locals
     are just its parameters. A short plain value (a number, a short string)
-    is shown as itself, anything else as ``…``. Too long, and it is only
-    the name: ``produce()``.
+    is shown as itself, anything else as ``…``. Arguments longer than
+    ``limit`` in all, and it is only the name: ``produce()``.
     """
     name = coroutine_name(task)
     coro = coroutine_of(task)
@@ -150,8 +150,8 @@ def coroutine_call(task: Any, limit: int = 40) -> str:
     # "produce(0, …)": consecutive elided arguments read as one.
     shown = [arg for index, arg in enumerate(shown)
              if arg != "…" or index == 0 or shown[index - 1] != "…"]
-    text = f"{name[:-2]}({', '.join(shown)})"
-    return text if len(text) <= limit else name
+    arguments = ", ".join(shown)
+    return f"{name[:-2]}({arguments})" if len(arguments) <= limit else name
 
 
 def _argument_text(param: str, value: object, *, keyword: bool) -> str:

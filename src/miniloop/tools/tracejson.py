@@ -54,6 +54,12 @@ def _us(seconds: float) -> float:
     return round(seconds * 1_000_000, 3)
 
 
+def _dur(start: float, end: float) -> float:
+    """The length from ``start`` to ``end`` (seconds) in microseconds, so that
+    ``ts + dur`` lands where the next slice's ``ts`` does."""
+    return max(0.0, round(_us(end) - _us(start), 3))
+
+
 def trace_events(events: Sequence[TraceEvent], title: str = "miniloop trace") -> dict[str, Any]:
     """The trace as a trace-event JSON object (``{"traceEvents": [...], ...}``)."""
     picture = build_picture(events)
@@ -91,7 +97,7 @@ def trace_events(events: Sequence[TraceEvent], title: str = "miniloop trace") ->
         for step in lane.steps:
             end = ended_at.get(step.seq, step.time)
             out.append({"ph": "X", "cat": "step", "name": f"step {step.number}", "pid": PID,
-                        "tid": tid, "ts": _us(step.time), "dur": _us(max(0.0, end - step.time)),
+                        "tid": tid, "ts": _us(step.time), "dur": _dur(step.time, end),
                         "args": {"why": step.reason, "then": step.outcome, "seq": step.seq}})
         for stretch in lane.stretches:
             begun = by_seq[stretch.seq]
@@ -104,7 +110,7 @@ def trace_events(events: Sequence[TraceEvent], title: str = "miniloop trace") ->
                 name, cat = "ready", "ready"
                 args["why"] = stretch.label
             out.append({"ph": "X", "cat": cat, "name": name, "pid": PID, "tid": tid,
-                        "ts": _us(stretch.start), "dur": _us(max(0.0, stretch.end - stretch.start)),
+                        "ts": _us(stretch.start), "dur": _dur(stretch.start, stretch.end),
                         "args": args})
 
     for event in events:
@@ -112,7 +118,7 @@ def trace_events(events: Sequence[TraceEvent], title: str = "miniloop trace") ->
             end = next_loop_time.get(event.seq, event.time)
             name = "idle" if event.kind == "idle" else _LOOP_SLICES[event.kind]
             out.append({"ph": "X", "cat": "loop", "name": name, "pid": PID, "tid": LOOP_TID,
-                        "ts": _us(event.time), "dur": _us(max(0.0, end - event.time)),
+                        "ts": _us(event.time), "dur": _dur(event.time, end),
                         "args": {"what": event.text, "seq": event.seq}})
         elif event.kind in _LOOP_INSTANTS:
             out.append({"ph": "i", "s": "t", "cat": "loop", "name": _LOOP_INSTANTS[event.kind],

@@ -64,7 +64,7 @@ LEGEND = "".join([
     'A bar: the task waited, on',
     *(f'<span class="item">{_svg(_BAR.format(color=color))}{name}</span>'
       for name, color in _SWATCHES),
-    '<br><b>The loop\'s lane</b> (at the bottom)<br>',
+    '<br><b>The loop\'s lane</b> (under the tasks\')<br>',
     '<span class="item">', _svg('<path d="M6 3 L16 3 L11 12 z" fill="#d08a12"/>'),
     'a timer fired</span>',
     '<span class="item">', _svg('<rect x="7.5" y="3.5" width="7" height="7" fill="#8b4fc4" '
