@@ -201,8 +201,30 @@ def test_the_late_step_that_breaks_the_lease_breaks_it_on_stock_asyncio(runner: 
         raise AssertionError("no schedule broke the lease by a late step in 60 runs")
     assert symptom in printed
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "stock_replay.py"), late["coroutine"],
+        [sys.executable, str(EXAMPLES / "stock_replay.py"), "step", late["coroutine"],
          str(late["step"]), str(late["delay"]), str(EXAMPLES / "lease.py")],
         capture_output=True, text=True, timeout=60)
     assert "asyncio" in done.stderr  # the harness says which loop ran it
     assert (done.returncode, done.stdout) == (1, printed), done.stderr
+
+
+def test_the_slow_thread_job_that_leaves_the_cache_cold_does_so_on_stock_asyncio(
+        runner: Runner) -> None:
+    symptom, runs = BUGS["warmup.py"]
+    _, printed, record = first_failure(runner, "warmup.py", runs)
+    applied = record["applied"]
+    assert isinstance(applied, list)
+    job = next(p["details"] for p in applied if p["kind"] == "job")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "stock_replay.py"), "job", job["job"],
+         str(job["delay"]), str(EXAMPLES / "warmup.py")],
+        capture_output=True, text=True, timeout=60)
+    assert "asyncio" in done.stderr
+    assert (done.returncode, done.stdout) == (1, printed), done.stderr
+    assert symptom in done.stdout
+
+
+def test_stock_asyncio_orders_equal_deadlines_against_arming_order_on_its_own() -> None:
+    done = subprocess.run([sys.executable, str(EXAMPLES / "ticks.py"), "3"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and BUGS["ticks.py"][0] in done.stdout

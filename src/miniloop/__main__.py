@@ -238,7 +238,7 @@ OPTIONS: list[Option[RunSettings]] = [
            lambda settings, _: settings.around_run.append(stepping)),
     Option(("--explore",),
            "run the program N times, each under another seeded schedule (how long steps, "
-           "IO and thread jobs take; the order of ready sockets and of equal deadlines), "
+           "IO and thread jobs take; the order of ready sockets, equal deadlines, sets), "
            "report the distinct outcomes and a --seed that replays each; exit status 1 "
            "when they differ",
            lambda settings, runs: setattr(settings, "explore_runs", explore_runs(runs)),

@@ -1,16 +1,24 @@
-"""Replay a schedule's late step on stock asyncio, to show the schedule is a real one.
+"""Replay a schedule's perturbation on stock asyncio, to show the schedule is a real one.
 
-    python tests/explore/stock_replay.py COROUTINE STEP DELAY PROGRAM
+    python tests/explore/stock_replay.py step COROUTINE STEP DELAY PROGRAM
+    python tests/explore/stock_replay.py job FUNCTION DELAY PROGRAM
 
 runs PROGRAM (a file) on asyncio's own event loop, unchanged, except that
-step number STEP of the task running COROUTINE (``main()``, as the
-explorer names it) starts DELAY seconds late: the thread is kept busy for
-that long just before the step, as a slow machine would. A task factory
-wraps the coroutine to count its steps; nothing of miniloop is imported.
+
+* ``step``: step number STEP of the task running COROUTINE (``main()``, as
+  the explorer names it) starts DELAY seconds late: the thread is kept
+  busy for that long just before the step, as a slow machine would (a task
+  factory wraps the coroutine to count its steps);
+* ``job``: a thread job running FUNCTION (``load()``) takes DELAY seconds
+  longer (the loop's default pool sleeps that long before running it).
+
+Nothing of miniloop is imported.
 """
 
 import asyncio
 import collections.abc
+import concurrent.futures
+import functools
 import runpy
 import sys
 import time
@@ -64,9 +72,46 @@ class LateStepPolicy(asyncio.DefaultEventLoopPolicy):
         return loop
 
 
+class SlowPool(concurrent.futures.ThreadPoolExecutor):
+    """A default pool in which jobs running ``function`` start ``delay`` seconds late."""
+
+    def __init__(self, function: str, delay: float) -> None:
+        super().__init__()
+        self.function, self.delay = function, delay
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        # asyncio.to_thread submits partial(context.run, function, ...).
+        inner = fn.args[0] if isinstance(fn, functools.partial) and fn.args else fn
+        if getattr(inner, "__name__", "") + "()" != self.function:
+            return super().submit(fn, *args, **kwargs)
+
+        def slow() -> Any:
+            time.sleep(self.delay)  # the pool was busy, the disk was slow
+            return fn(*args, **kwargs)
+
+        return super().submit(slow)
+
+
+class SlowJobPolicy(asyncio.DefaultEventLoopPolicy):
+    def __init__(self, function: str, delay: float) -> None:
+        super().__init__()
+        self.function, self.delay = function, delay
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        loop = super().new_event_loop()
+        loop.set_default_executor(SlowPool(self.function, self.delay))
+        return loop
+
+
 if __name__ == "__main__":
-    coroutine, step, delay, program = sys.argv[1:5]
-    asyncio.set_event_loop_policy(LateStepPolicy(coroutine, int(step), float(delay)))
+    if sys.argv[1] == "step":
+        coroutine, step, delay, program = sys.argv[2:6]
+        policy: asyncio.AbstractEventLoopPolicy = LateStepPolicy(
+            coroutine, int(step), float(delay))
+    else:
+        function, delay, program = sys.argv[2:5]
+        policy = SlowJobPolicy(function, float(delay))
+    asyncio.set_event_loop_policy(policy)
     print(f"running {program} on asyncio ({type(asyncio.new_event_loop()).__module__})",
           file=sys.stderr)
     sys.argv = [program]
