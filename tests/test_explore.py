@@ -228,3 +228,23 @@ def test_stock_asyncio_orders_equal_deadlines_against_arming_order_on_its_own() 
     done = subprocess.run([sys.executable, str(EXAMPLES / "ticks.py"), "3"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and BUGS["ticks.py"][0] in done.stdout
+
+
+def test_a_seed_can_be_watched_with_the_trace(runner: Runner) -> None:
+    seed, printed, record = first_failure(runner, "warmup.py", BUGS["warmup.py"][1])
+    shrunk = explore.seed_text(int(seed), applied_indices(record))
+    done = subprocess.run(
+        [sys.executable, "-m", "miniloop", "--seed", shrunk, "--trace",
+         str(EXAMPLES / "warmup.py")], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (1, printed)
+    assert "Task-2 waits on to_thread(load) in a thread" in done.stderr
+    assert f"miniloop: schedule {shrunk}, decision" in done.stderr
+    assert "thread job load() takes" in done.stderr
+
+
+def test_explore_passes_its_other_options_to_each_run_and_to_the_replay() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "miniloop", "--plain", "--explore", "2",
+         str(EXAMPLES / "racefree_order.py")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "replay: python -m miniloop --plain --seed 0 " in done.stdout
