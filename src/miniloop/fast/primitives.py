@@ -10,19 +10,26 @@ fewer objects; on any other loop they do exactly what the core does.
   ``await next_turn()`` makes a generator per call, whose one ``yield``
   hands None to the task. Fast: ``await NEXT_TURN``, whose ``__await__``
   is the iterator of the tuple ``(None,)``: the same None, yielded by C.
-* **a sleep that is its own timer** (``Alarm``). Plain: a future, plus a
-  TimerHandle holding the callback, an argument tuple and a context, plus
-  the ``try``/``finally`` that cancels the timer. Fast: one object is both
-  the future the task parks on and the entry in the timer heap; cancelling
-  the sleep (the task's cancel cancels what it waits on) cancels the timer.
+  Measured: ``switch`` 8,031 -> 7,564 instructions per switch.
+* **a sleep that is its own timer** (``futures.Alarm``). Plain: a future,
+  plus a TimerHandle holding the callback, an argument tuple and a
+  context, plus the ``try``/``finally`` that cancels the timer. Fast: one
+  object is both the future the task parks on and the entry in the timer
+  heap; cancelling the sleep (the task's cancel cancels what it waits on)
+  cancels the timer. Measured: ``memory`` 1,378 -> 1,179 bytes per parked
+  task (asyncio: 1,493).
 * **gather without a callback per child** (``gather``,
-  ``GatheringFuture``). Plain: a closure, ``child_done``, is added to each
-  child, and each finished child makes a Handle that calls it on the next
-  turn. Fast: the outer future itself is the ready entry: each finished
-  child appends itself to the outer's arrivals and the outer to the ready
-  queue (the same turn and place as the Handle), and the outer's ``_run``
-  counts it. Children that are not this loop's fast tasks get the plain
-  callback (``GatheringFuture._child_done``).
+  ``futures._GatheringFuture``). Plain: a closure, ``child_done``, is
+  added to each child, and each finished child makes a Handle that calls
+  it on the next turn. Fast: the outer future itself is the ready entry:
+  each finished child appends itself to the outer's arrivals and the outer
+  to the ready queue (the same turn and place as the Handle), and the
+  outer's ``_run`` counts it, reading its children's fields directly.
+  Measured: ``spawn`` 51,536 -> 34,547 instructions per task (asyncio:
+  41,827); with the alarm, ``timers`` 92,402 -> 64,115 per timer.
+
+(``python -m bench --instructions --scale 0.5``, CPython 3.11, with
+``miniloop.sleep`` and ``gather`` taken from this module.)
 
 The work is the fast loop's (``FastLoopMixin._arm_alarm`` and
 ``FastLoopMixin._gather`` in ``loop.py``): this module imports only the
