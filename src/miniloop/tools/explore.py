@@ -672,6 +672,10 @@ def explore(runs: int, command: list[str], program: list[str], *,
     baseline = explorer.run("0")
     elapsed = time.monotonic() - started
     explorer.timeout = timeout if timeout is not None else max(30.0, 20 * elapsed)
+    if baseline.counts.get("io", 0):
+        # A program that does IO may listen on a fixed port: two runs at
+        # once would fight over it, and that is no outcome of a schedule.
+        explorer.workers = 1
     seeds = [seed_text(s) for s in seeds_for(runs - 1, baseline.counts)]
     every = [baseline, *explorer.run_all(seeds)]
     groups: dict[tuple[str, int | str], list[Run]] = {}
