@@ -6,6 +6,7 @@ import asyncio
 import gc
 import io
 import itertools
+import re
 import socket
 import subprocess
 import sys
@@ -470,6 +471,23 @@ def test_a_long_run_is_squeezed_into_the_width() -> None:
     text = render_timeline(trace_of(lambda: main()).events, width=100)
     assert "(squeezed: each column is" in text
     assert max(len(line) for line in text.splitlines() if line.startswith("Task-1")) < 140
+
+
+def test_each_time_starts_under_the_turn_number_it_belongs_to() -> None:
+    async def ticker(delay: float) -> None:
+        for _ in range(40):
+            await miniloop.sleep(delay)
+
+    async def main() -> None:
+        await miniloop.gather(ticker(0.001), ticker(0.0017), ticker(0.0023))
+
+    lines = render_timeline(trace_of(main).events, width=100).splitlines()
+    turns = next(line for line in lines if line.startswith("turn "))
+    times = next(line for line in lines if line.startswith("time (s)"))
+    starts = [match.start() for match in re.finditer(r"\d+\.\d{3}", times)]
+    assert len(starts) > 3
+    for start in starts:  # a number of the turn ruler starts right there
+        assert turns[start].isdigit() and turns[start - 1] == " ", (turns, times)
 
 
 def test_the_demo_transcript_is_untouched_by_tracing() -> None:

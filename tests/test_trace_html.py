@@ -239,6 +239,11 @@ def test_countasync_in_the_browser(browser: Browser, tmp_path: Path) -> None:
     browser.move(x, y)
     assert browser.js("document.getElementById('tip').textContent") == (
         "Task-2 count(1.0) waits on sleep(1) until 1.000 for 1.000 s")
+    browser.click(x, y)
+    seen = view(browser)
+    assert seen["details"].startswith("Task-2 count(1.0) waits on sleep(1) until 1.000")
+    assert "at: demos/countasync.py:30 in count" in seen["details"]
+    assert "woken by: the loop: timer fired: end of sleep for Task-2" in seen["details"]
 
     # Task-2's second step (turn 4's column is 5: a gap column holds the sleep).
     x, y = canvas_point(browser, 5, 1)

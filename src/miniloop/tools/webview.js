@@ -547,6 +547,10 @@ function showDetails() {
     if (w[i + 8] >= 0) out.push(code(str(w[i + 8])));
     const next = i + STRETCH < w.length ? i + STRETCH : -1;
     if (next >= 0 && w[next] === 0) out.push(row("then", labelOf(item.lane, next)));
+    const steps = item.lane.s;  // the step it woke into: what led there woke it
+    for (let k = 0; k < steps.length; k += STEP) {
+      if (steps[k + 4] > w[i + 9]) { arrowsOf(out, steps[k + 4], "into"); break; }
+    }
   } else if (item.type === "loop") {
     const L = D.loop, m = item.m;
     out.push(el("b", "", LOOP_NAMES[L[m + 2]]), el("div", "", str(L[m + 3])));
