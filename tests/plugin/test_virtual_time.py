@@ -110,3 +110,24 @@ def test_the_clock_waits_for_a_thread_at_work_and_never_goes_back(suite: Suite) 
     """)
     run = suite.run("--miniloop", "--miniloop-virtual-time")
     assert run.outcomes() == {"passed": 4}
+
+
+def test_a_thread_job_ending_as_the_clock_looks_never_lets_it_jump(suite: Suite) -> None:
+    # A job that ended between the clock's look at the selector and its
+    # question "is a thread still at work?" once let it jump to the next
+    # timer (here: wait_for's 300 s), one time in a few thousand.
+    suite.write(test_jobs="""
+        import asyncio
+        import time
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_many_short_jobs():
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for _ in range(2000):
+                await asyncio.wait_for(loop.run_in_executor(None, time.sleep, 0), timeout=300)
+            assert loop.time() - start < 100
+    """)
+    run = suite.run("--miniloop", "--miniloop-virtual-time")
+    assert run.outcomes() == {"passed": 1}

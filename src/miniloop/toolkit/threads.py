@@ -65,8 +65,9 @@ class ExecutorMixin:
                 executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
                 self._default_executor = executor
         job = executor.submit(func, *args)
-        self._track_job(job)
-        return wrap_future(job, loop=self)
+        future = wrap_future(job, loop=self)
+        self._track_job(job)  # after: a job counts as done only once it has woken the loop
+        return future
 
     def _track_job(self, job: concurrent.futures.Future[Any]) -> None:
         jobs = self._executor_jobs

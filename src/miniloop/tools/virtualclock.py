@@ -97,13 +97,16 @@ class VirtualClock:
         """Poll the selector; if nothing is ready, jump to the deadline."""
         if deadline == math.inf:
             deadline = None  # sleep(math.inf): a timer that never comes due
+        # Ask before polling: a thread that finishes its job between the two
+        # has woken the selector already, and the poll sees it.
+        work_pending = self._outside_work_pending()
         events = selector.select(0)
         if deadline is not None and deadline <= self._now:
             self._make_due(deadline)  # work is waiting, or the timer is due: no jump
             return events
         if events:
             return events
-        if deadline is None or self._outside_work_pending():
+        if deadline is None or work_pending:
             # Only something outside the loop can wake it now (another thread,
             # a signal, a peer process): wait for it for real, and let real
             # time count as virtual time.
