@@ -56,6 +56,7 @@ import math
 import os
 import random
 import selectors
+import socket
 import subprocess
 import sys
 import tempfile
@@ -185,14 +186,78 @@ class Schedule:
                 "applied": [dataclasses.asdict(p) for p in self.applied]}
 
 
+class SocketNames:
+    """Names a program's TCP sockets by their part in it, the same on any loop.
+
+    A descriptor's number depends on the loop (its selector and self-pipe
+    take numbers too), so a report also names each TCP socket the loop
+    watches by what it is to the program: ``listener#1``, the first
+    listening socket watched; ``client#2`` and ``server#2``, the connecting
+    and the accepting end of connection 2, connections numbered in the
+    order the loop first watched either end. A replay on another loop
+    finds the socket by that name (``tests/explore/stock_replay.py``).
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[int, str] = {}  # fd -> its name
+        self._numbers: dict[tuple[str, Any], int] = {}  # (listener, address) -> its number
+        self._counts = {"listener": 0, "connection": 0}
+        self._listening_ports: set[int] = set()
+
+    def watched(self, fileobj: Any) -> None:
+        """The loop watches ``fileobj``: name it anew (its number may be a new socket's)."""
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        part = self._part(fd)
+        if part is None:
+            self._names.pop(fd, None)
+            return
+        role, address = part
+        if role == "listener":
+            self._listening_ports.add(address[1])
+        counted = "listener" if role == "listener" else "connection"
+        number = self._numbers.get((counted, address))
+        if number is None:
+            number = self._counts[counted] = self._counts[counted] + 1
+            self._numbers[counted, address] = number
+        self._names[fd] = f"{role}#{number}"
+
+    def name(self, fd: int) -> str | None:
+        """``client#2``, or None for a descriptor that is no TCP socket the loop watched."""
+        return self._names.get(fd)
+
+    def _part(self, fd: int) -> tuple[str, Any] | None:
+        # A connection is known by its connecting end's address: the
+        # accepting end's peer. (A connecting end may have no peer yet.)
+        try:
+            sock = socket.socket(fileno=fd)  # borrowed: detached below, never closed
+        except (OSError, ValueError):
+            return None  # a pipe, not a socket
+        try:
+            if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET,
+                                                                       socket.AF_INET6):
+                return None
+            local = sock.getsockname()
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                return "listener", local
+            if local[1] in self._listening_ports:
+                return "server", sock.getpeername()
+            return "client", local
+        except OSError:
+            return None
+        finally:
+            sock.detach()
+
+
 class ExploringClock(VirtualClock):
     """Virtual time whose timing comes from a Schedule (late IO, thread jobs, ties)."""
 
-    __slots__ = ("_held", "_jobs", "_timers", "schedule")
+    __slots__ = ("_arrivals", "_held", "_jobs", "_timers", "schedule", "sockets")
 
     def __init__(self, schedule: Schedule) -> None:
         super().__init__()
         self.schedule = schedule
+        self.sockets = SocketNames()  # the Explorer tells it what the loop watches
+        self._arrivals: dict[tuple[object, int], int] = {}  # (socket, event) -> readinesses
         self._held: dict[tuple[int, int], float] = {}  # (fd, event) -> when it may arrive
         self._jobs: list[_Job] = []
         self._timers: list[Any] = []  # armed timers, for delays that cross a deadline
@@ -269,18 +334,32 @@ class ExploringClock(VirtualClock):
             self.schedule.rng.shuffle(arrived)
             if arrived == before:  # a change point changes something
                 arrived.reverse()
-            order = ", ".join(f"fd {key.fd}" for key, _ in arrived)
-            self.schedule.note("order", f"t={now:.6g}: ready descriptors in the order {order}")
+            names = [self.sockets.name(key.fd) for key, _ in arrived]
+            order = ", ".join(self._fd_text(key.fd) for key, _ in arrived)
+            self.schedule.note("order", f"t={now:.6g}: ready descriptors in the order {order}",
+                               fds=[key.fd for key, _ in arrived], sockets=names)
         return arrived
 
     def _io_latency(self, fd: int, event: int, self_pipe: int | None) -> float:
-        if fd == self_pipe or not self.schedule.decide("io"):
+        if fd == self_pipe:
+            return 0.0
+        name = self.sockets.name(fd)
+        slot = (name or fd, event)
+        arrival = self._arrivals[slot] = self._arrivals.get(slot, 0) + 1
+        if not self.schedule.decide("io"):
             return 0.0
         late, why = self.schedule.delay(self._now, self.pending_deadlines())
         what = "readable" if event == READ else "writable"
-        self.schedule.note("io", f"t={self._now:.6g}: fd {fd} becomes {what} "
-                           f"{late:.6g} s late ({why})", fd=fd, delay=late)
+        # The details say which socket, by its part in the program, and
+        # which of its readinesses (1: the first time it became ready).
+        self.schedule.note("io", f"t={self._now:.6g}: {self._fd_text(fd)} becomes {what} "
+                           f"{late:.6g} s late ({why})", fd=fd, delay=late, socket=name,
+                           event=what, arrival=arrival)
         return late
+
+    def _fd_text(self, fd: int) -> str:
+        name = self.sockets.name(fd)
+        return f"fd {fd}" if name is None else f"fd {fd} ({name})"
 
     # --- the wait ---------------------------------------------------------------------
 
@@ -393,6 +472,9 @@ class Explorer(Observer):
                     self.loop, "_default_executor", None) is None:
                 self.loop.set_default_executor(ExploringExecutor(self.clock))
 
+    def io_watched(self, fileobj: Any, event: int, handle: Any) -> None:
+        self.clock.sockets.watched(fileobj)
+
     def timer_armed(self, timer: Any) -> None:
         timers = self.clock._timers
         timers.append(timer)
@@ -486,7 +568,8 @@ def _set_order(schedule: Schedule) -> Callable[[list[Any]], list[Any]]:
         if shuffled == tasks:  # a change point changes something
             shuffled.reverse()
         names = ", ".join(task_name(task) for task in shuffled)
-        schedule.note("set", f"tasks taken from a set in the order {names}")
+        schedule.note("set", f"tasks taken from a set in the order {names}",
+                      coroutines=[coroutine_name(task) for task in shuffled])
         return shuffled
     return order
 
