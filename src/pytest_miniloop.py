@@ -33,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --miniloop: trace each failing test into DIR")
     group.addoption("--miniloop-plain", action="store_true", default=False,
                     help="with --miniloop: the plain loop (no speed-ups)")
+    group.addoption("--miniloop-explore", metavar="N", default=None, type=schedule_count,
+                    help="with --miniloop: run each async test under N seeded schedules; "
+                         "a failing one is reported with the seed that replays it")
+    group.addoption("--miniloop-seed", metavar="S", default=None,
+                    help="with --miniloop: run each async test once under the schedule "
+                         "S that --miniloop-explore reported (e.g. 41 or 41:3,17)")
+
 
 def trace_directory(value: str) -> str:
     """``--miniloop-trace-dir``'s value: a directory, or a path where one can be made."""
@@ -43,7 +50,20 @@ def trace_directory(value: str) -> str:
     return value
 
 
-COMPANIONS = ("--miniloop-virtual-time", "--miniloop-trace-dir", "--miniloop-plain")
+def schedule_count(value: str) -> int:
+    """``--miniloop-explore``'s value: how many schedules, 1 or more."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give the number of schedules to run each async test under, 1 or more")
+    return count
+
+
+COMPANIONS = ("--miniloop-virtual-time", "--miniloop-trace-dir", "--miniloop-plain",
+              "--miniloop-explore", "--miniloop-seed")
 
 
 @pytest.hookimpl(trylast=True)

@@ -34,29 +34,38 @@ The other options:
                               one leaves its text trace and HTML timeline in
                               DIR, and its failure report names them
     --miniloop-plain          plain loops: the teaching core, no ``fast/``
+    --miniloop-explore N      each async test runs under N seeded schedules
+                              (``explore.py``); the first that fails it is
+                              shrunk, replayed to check that it fails again,
+                              and reported with the seed that replays it
+    --miniloop-seed S         each async test runs once, under schedule S
 
 Deadlocks need no option: a miniloop loop that would wait for ever raises
 ``DeadlockError`` in the test instead, and prints its report (captured
 with the test's stderr). See ``deadlock.py``.
 
-Read next: ``loopmeter.py``; then ``deadlock.py`` and ``trace.py``.
+Read next: ``loopmeter.py``; then ``deadlock.py``, ``trace.py`` and ``explore.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import inspect
+import io
 import os
 import re
+import shlex
 import unittest
 import warnings
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from _pytest.runner import runtestprotocol
 
 from miniloop.assembly import EventLoopPolicy, Loop, plain_requested
 from miniloop.core.observer import new_loop_watchers
@@ -76,6 +85,25 @@ ON_MINILOOP, ON_ANOTHER_LOOP, NO_LOOP = "miniloop", "another loop", "no loop"
 # How many tests that ran on another loop the summary names one by one.
 NAMED_IN_SUMMARY = 10
 
+# At most this many runs go into shrinking a failing schedule (explore.shrink).
+SHRINK_BUDGET = 12
+
+
+@dataclass
+class _Replay:
+    """The schedule a test's reported run replays, and what the earlier runs found."""
+
+    seed: str
+    schedule: Any = None  # the explore.Schedule, while the run is on
+    explored: int = 0  # --miniloop-explore N (0: --miniloop-seed alone)
+    passed_before: int = 0  # schedules that passed before the failing one
+    found: Any = None  # the explore.Run that failed first (None: none failed)
+    expected: list[pytest.TestReport] | None = None  # the reports this run should repeat
+    replayed: bool = True  # shrinking's replay of the found seed failed the same way
+    difference: str = ""  # how this run differs from the one it replays
+    explained: bool = False  # a failure report of this run says all the above
+    told_difference: bool = False  # ... including the difference
+
 
 @dataclass
 class _TestRun:
@@ -85,6 +113,8 @@ class _TestRun:
     trace: Any = None  # a trace.Trace with --miniloop-trace-dir
     called: bool = False  # the test's body ran (it was not skipped in setup)
     trace_files: list[str] = field(default_factory=list)
+    replay: _Replay | None = None  # with --miniloop-explore or --miniloop-seed, on async tests
+    unexplored: bool = False  # --miniloop-explore, but no loop of the test met a schedule
 
 
 class MiniloopPlugin:
@@ -103,26 +133,47 @@ class MiniloopPlugin:
             except OSError as error:
                 raise pytest.UsageError(
                     f"--miniloop-trace-dir: cannot make {self.trace_dir!r}: {error}") from None
+        self.explore_runs: int | None = config.getoption("miniloop_explore")
+        self.seed: str | None = config.getoption("miniloop_seed")
+        if self.explore_runs is not None and self.seed is not None:
+            raise pytest.UsageError("--miniloop-explore runs many schedules and --miniloop-seed "
+                                    "replays one: give only one of them")
+        if self.seed is not None:
+            _check_seed(self.seed)
         self.meter = LoopMeter()
         self.tests: dict[str, list[str]] = {ON_MINILOOP: [], ON_ANOTHER_LOOP: [], NO_LOOP: []}
         self.jumps_past_io: dict[str, int] = {}
         self.traced_failures: list[str] = []
         self.virtual_seconds = 0.0
+        self.unexplored: list[str] = []  # async tests whose loop no schedule reached
         self._run: _TestRun | None = None
+        self._schedule: Any = None  # the explore.Schedule of the run going on, if any
         self._previous_policy: Any = None
 
     # --- the loops we hand out ------------------------------------------------------------
 
     def new_loop(self) -> Any:
-        """The loop factory: a miniloop loop, with a metered real or virtual clock."""
+        """The loop factory: a miniloop loop, with a metered real or virtual clock.
+
+        Under a schedule the loop gets no clock from us: ``explore.seeded``
+        has made the schedule's clock the one a loop made without a clock gets.
+        """
+        plain = True if self.plain else None
+        if self._schedule is not None:
+            return Loop(plain=plain)
         clock = (MeteredVirtualClock(self.meter) if self.virtual_time
                  else MeteredRealClock(self.meter))
-        return Loop(clock=clock, plain=True if self.plain else None)
+        return Loop(clock=clock, plain=plain)
 
     def describe_loops(self) -> str:
         """``plain loop, virtual time``: what kind of loop the tests get."""
         kind = "plain loop" if self.plain or plain_requested() else "fast loop"
-        return f"{kind}, {'virtual' if self.virtual_time else 'real'} time"
+        text = f"{kind}, {'virtual' if self.virtual_time else 'real'} time"
+        if self.explore_runs is not None:
+            text += f", async tests under {self.explore_runs} schedules each"
+        elif self.seed is not None:
+            text += f", async tests under schedule {self.seed}"
+        return text
 
     # --- set up and tear down ---------------------------------------------------------------
 
@@ -192,10 +243,24 @@ class MiniloopPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item,
                                 nextitem: pytest.Item | None) -> Generator[None, object, object]:
-        """Read the meter before and after; trace the test; give it virtual time."""
+        """Read the meter before and after; trace the test; give it virtual time or a schedule.
+
+        With ``--miniloop-explore`` an async test first runs, unreported,
+        under the schedules to explore (``_explore``); the run pytest then
+        reports replays the schedule that failed it, or the plain one.
+        """
+        replay: _Replay | None = None
+        unexplored = False
+        if (self.explore_runs is not None or self.seed is not None) and is_async_test(item):
+            if self.explore_runs is not None:
+                replay, unexplored = self._explore(item, self.explore_runs)
+            elif self.seed is not None:
+                replay = _Replay(self.seed)
         with contextlib.ExitStack() as stack:
-            self._run = _TestRun(self.meter.reading())
-            if self.virtual_time:
+            if replay is not None:
+                replay.schedule = stack.enter_context(self._seeded(replay.seed))
+            self._run = _TestRun(self.meter.reading(), replay=replay, unexplored=unexplored)
+            if self.virtual_time and replay is None:
                 # Loops made with miniloop.Loop() or miniloop.run(), not through us.
                 stack.enter_context(virtual_time(self.meter.virtual_start()))
             if self.trace_dir is not None:
@@ -226,8 +291,12 @@ class MiniloopPlugin:
             return report
         if call.when == "call":
             run.called = True
+        if run.replay is not None:
+            _compare_with_expected(run.replay, report)
         if report.failed:
             self._explain_failure(item, run, report)
+            if run.replay is not None:
+                self._explain_schedule(item, run, run.replay, report)
         if call.when == "teardown":
             used = self.meter.reading() - run.start
             setattr(report, LABEL, self._label(item, run, used))
@@ -237,6 +306,8 @@ class MiniloopPlugin:
                 report.miniloop_virtual_seconds = used.virtual_seconds
             if run.trace_files:
                 report.miniloop_traced = True
+            if run.unexplored:
+                report.miniloop_unexplored = True
         return report
 
     def _label(self, item: pytest.Item, run: _TestRun, used: Reading) -> str:
@@ -277,6 +348,117 @@ class MiniloopPlugin:
             text.write(render_log(trace.events) + "\n" + render_timeline(trace.events))
         return [html_file, text_file]
 
+    # --- schedules ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _seeded(self, seed: str) -> Iterator[Any]:
+        """``explore.seeded``, with our loops on its clock, and without its listing on stderr.
+
+        ``seeded`` lists what the schedule changed on stderr as it ends; a
+        test's failure report lists that itself, and thirty runs' lists
+        would bury pytest's output.
+        """
+        from miniloop.tools import explore
+
+        managed = explore.seeded(seed)
+        self._schedule = schedule = managed.__enter__()
+        try:
+            yield schedule
+        except BaseException as error:
+            self._schedule = None
+            with contextlib.redirect_stderr(io.StringIO()):
+                if not managed.__exit__(type(error), error, error.__traceback__):
+                    raise
+        else:
+            self._schedule = None
+            with contextlib.redirect_stderr(io.StringIO()):
+                managed.__exit__(None, None, None)
+
+    def _explore(self, item: pytest.Item, count: int) -> tuple[_Replay | None, bool]:
+        """Run the test unreported under ``count`` schedules; what the reported run replays.
+
+        Seed 0 (plain virtual time) goes first, and its decisions choose the
+        other seeds, as on the command line. The first schedule that fails
+        the test is shrunk (which replays it once: the check that it fails
+        the same way again), and the reported run replays what is left; if
+        none fails, the reported run replays the plain schedule.
+
+        No replay (None) for a test that passed without its body running
+        (skipped), nor for one whose body ran on no loop that took the
+        schedule (a loop a module or the session shares was made before):
+        nothing to explore, and the test runs as usual. The second value
+        says the latter.
+        """
+        from miniloop.tools import explore
+
+        trials = _ScheduleTrials(self, item)
+        plain = trials.run("0")
+        seeds = ["0", *(explore.seed_text(seed)
+                        for seed in explore.seeds_for(count - 1, plain.counts))]
+        for passed, seed in enumerate(seeds):
+            found = plain if seed == "0" else trials.run(seed)
+            if found.status == 0 and not sum(found.counts.values()):
+                # No loop took this schedule's decisions: the body did not run,
+                # or its loop was made before (a module's, the session's, or one
+                # made in an earlier run and kept).
+                body_ran = any(report.when == "call" for report in trials.reports[seed])
+                return None, body_ran
+            if found.status == 0:
+                continue
+            shown, replayed = found, True
+            if found.applied:
+                # shrink only calls run and run_all, which _ScheduleTrials has.
+                runner: Any = trials
+                shown, replayed = explore.shrink(runner, found, budget=SHRINK_BUDGET)
+            else:  # the plain schedule: nothing to shrink, but check the replay
+                replayed = trials.run(seed).outcome == found.outcome
+            return _Replay(shown.seed, explored=count, passed_before=passed, found=found,
+                           expected=trials.reports[shown.seed], replayed=replayed), False
+        return _Replay("0", explored=count, expected=trials.reports["0"]), False
+
+    def _explain_schedule(self, item: pytest.Item, run: _TestRun, replay: _Replay,
+                          report: pytest.TestReport) -> None:
+        if replay.explained:
+            if replay.difference and not replay.told_difference:
+                replay.told_difference = True
+                report.sections.append(("miniloop schedule", _escaped(replay)))
+            return
+        replay.explained = True
+        options = "pytest --miniloop" + (" --miniloop-plain" if self.plain else "")
+        command = f"{options} --miniloop-seed {replay.seed} {shlex.quote(item.nodeid)}"
+        lines = []
+        if replay.found is not None and replay.found.seed == "0":
+            lines.append(f"failed under the plain schedule, seed 0 (virtual time, nothing "
+                         f"perturbed), the first of --miniloop-explore {replay.explored}")
+        elif replay.found is not None:
+            lines.append(f"failed under schedule {replay.found.seed}, after "
+                         f"{_schedules(replay.passed_before)} passed (of "
+                         f"--miniloop-explore {replay.explored}; the first, seed 0, is plain "
+                         "virtual time)")
+            kept = _perturbations(replay.seed)
+            if ":" in replay.seed and kept < len(replay.found.applied):
+                lines.append(f"shrunk to {replay.seed}: {kept} of the "
+                             f"{len(replay.found.applied)} perturbations that schedule made")
+        elif replay.explored:
+            lines.append(f"passed under {_schedules(replay.explored)} "
+                         "(--miniloop-explore), then failed when the plain one was replayed")
+        else:
+            lines.append(f"ran under schedule {replay.seed} (--miniloop-seed)")
+        lines.append(f"replay: {command}")
+        applied = replay.schedule.applied if replay.schedule is not None else []
+        if applied:
+            lines.append("what the schedule changed, in this run:")
+            lines.extend(f"  decision {change.index}: {change.text}" for change in applied)
+        if run.trace_files:
+            lines.append(f"timeline of this run: {run.trace_files[0]}")
+        if replay.found is not None and replay.replayed and not replay.difference:
+            lines.append("the schedule was replayed before this run, and failed the same way: "
+                         "the seed reproduces the failure")
+        if replay.difference or not replay.replayed:
+            replay.told_difference = bool(replay.difference)
+            lines.append(_escaped(replay))
+        report.sections.append(("miniloop schedule", "\n".join(lines)))
+
     # --- the counts -------------------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -291,6 +473,8 @@ class MiniloopPlugin:
         self.virtual_seconds += getattr(report, "miniloop_virtual_seconds", 0.0)
         if self.trace_dir is not None and _failed_somewhere(report):
             self.traced_failures.append(report.nodeid)
+        if getattr(report, "miniloop_unexplored", False):
+            self.unexplored.append(report.nodeid)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         return f"miniloop: every asyncio event loop is a miniloop loop ({self.describe_loops()})"
@@ -322,6 +506,10 @@ class MiniloopPlugin:
         if self.traced_failures:
             lines.append(f"miniloop: traces of {_tests(len(self.traced_failures))} that failed "
                          f"are in {self.trace_dir}")
+        if self.unexplored:
+            lines.append(f"miniloop: {_tests(len(self.unexplored))} ran once, unexplored: "
+                         "their loops were made before them (shared by a module or the "
+                         "session): " + ", ".join(self.unexplored[:NAMED_IN_SUMMARY]))
         return lines
 
 
@@ -335,6 +523,116 @@ class _Policy(EventLoopPolicy):
     def new_event_loop(self) -> Any:
         """A loop from the plugin's factory."""
         return self._new_loop()
+
+
+class _ScheduleTrials:
+    """Runs one test under one schedule at a time, unreported (``explore.shrink``'s runner).
+
+    Each run is a whole run of pytest's protocol, setup to teardown, not a
+    second call of the test function: a function's fixtures are made anew
+    each time, so a loop a fixture makes (pytest-asyncio's own, for one)
+    is made under the schedule, and state one run leaves in a fixture
+    cannot fail the next. Only the function's own fixtures are torn down
+    in between (teardown is told the next test shares every collector
+    with this one), so a module's or the session's fixtures live on, as
+    they would for the next test.
+    """
+
+    def __init__(self, plugin: MiniloopPlugin, item: pytest.Item) -> None:
+        self.plugin = plugin
+        self.item = item
+        self.reports: dict[str, list[pytest.TestReport]] = {}
+        # Teardown tears down what the next test does not share with this
+        # one, and reads of that next test only its chain of collectors: the
+        # item's parent stands for a next test of the same class or module.
+        parent: Any = item.parent
+        self.next_beside = parent
+
+    def run(self, seed: str) -> Any:
+        """Run the test under ``seed``; its outcome as an ``explore.Run``."""
+        from miniloop.tools import explore
+
+        with self.plugin._seeded(seed) as schedule:
+            reports = runtestprotocol(self.item, log=False, nextitem=self.next_beside)
+        # Captured output accumulates on the item; the reported run keeps only its own.
+        self.item._report_sections.clear()
+        self.reports[seed] = reports
+        failed = any(report.failed for report in reports)
+        return explore.Run(seed, _outcome_text(reports), 1 if failed else 0, "",
+                           dict(schedule.counts),
+                           [dataclasses.asdict(change) for change in schedule.applied])
+
+    def run_all(self, seeds: Sequence[str]) -> list[Any]:
+        """Run the test under each seed, one after the other (they share this process)."""
+        return [self.run(seed) for seed in seeds]
+
+
+def is_async_test(item: pytest.Item) -> bool:
+    """A test whose body runs on an event loop: an ``async def`` test, or an async unittest."""
+    if inspect.iscoroutinefunction(getattr(item, "obj", None)):
+        return True
+    return isinstance(getattr(item, "instance", None), unittest.IsolatedAsyncioTestCase)
+
+
+def _check_seed(seed: str) -> None:
+    from miniloop.tools import explore
+
+    try:
+        explore.parse_seed(seed)
+    except explore.ScheduleError:
+        raise pytest.UsageError(
+            f"--miniloop-seed {seed!r}: a seed is a number 0 or more, optionally followed by "
+            ":decision,decision,... (as --miniloop-explore reports it, e.g. 41 or 41:3,17)"
+        ) from None
+
+
+def _outcome_text(reports: Sequence[pytest.TestReport]) -> str:
+    """``setup passed; call failed: AssertionError: ...``: what two runs compare."""
+    return "; ".join(f"{report.when} {_phase_outcome(report)}" for report in reports)
+
+
+def _phase_outcome(report: pytest.TestReport) -> str:
+    if report.passed:
+        return "passed"
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = crash.message if crash is not None else str(report.longrepr).strip()
+    # Addresses and task numbers differ from run to run in one process, whatever the schedule.
+    message = re.sub(r"0x[0-9a-fA-F]+", "0x...", message)
+    message = re.sub(r"\bTask-\d+", "Task-N", message)
+    return f"{report.outcome}: {message.splitlines()[0] if message else ''}"
+
+
+def _compare_with_expected(replay: _Replay, report: pytest.TestReport) -> None:
+    """Compare a phase of the reported run with the run it replays; keep the failure."""
+    if replay.expected is None:
+        return
+    expected = next((earlier for earlier in replay.expected if earlier.when == report.when), None)
+    if expected is None:
+        return
+    then, now = _phase_outcome(expected), _phase_outcome(report)
+    if then != now and not replay.difference:
+        replay.difference = f"{report.when}: {then} (the first time), {now} (this time)"
+    if expected.failed and not report.failed:
+        # The schedule failed the test once: the test failed, whatever the replay says.
+        report.outcome = expected.outcome
+        report.longrepr = expected.longrepr
+
+
+def _escaped(replay: _Replay) -> str:
+    what = (replay.difference if replay.difference
+            else "shrinking's replay of the failing seed gave another result")
+    return (f"the same schedule gave another result when replayed ({what}): the test escapes "
+            "the loop's control (threads of its own, real network, real time, random "
+            "numbers), so the seed may not reproduce the failure")
+
+
+def _schedules(count: int) -> str:
+    return f"{count} schedule{'s' if count != 1 else ''}"
+
+
+def _perturbations(seed: str) -> int:
+    """How many perturbations a shrunk seed keeps (``41:3,17``: 2)."""
+    return len([index for index in seed.partition(":")[2].split(",") if index])
 
 
 def file_stem(nodeid: str) -> str:
