@@ -283,3 +283,43 @@ def test_on_a_plain_loop_the_fast_sleep_takes_the_core_s_steps() -> None:
         assert loop.run_until_complete(main()) == ("miniloop.contract.objects", "TimerHandle")
     finally:
         loop.close()
+
+
+def awaited_code(task: Any) -> list[str]:
+    """The qualified names along a parked task's await chain, outermost first."""
+    names = []
+    awaited = task.get_coro()
+    while awaited is not None:
+        code = getattr(awaited, "cr_code", None) or getattr(awaited, "gi_code", None)
+        if code is None:
+            break
+        names.append(f"{code.co_filename.rsplit('/', 2)[-2]}.{code.co_qualname}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return names
+
+
+@pytest.mark.parametrize("delay", [0, 3600])
+def test_miniloop_sleep_on_a_plain_loop_runs_the_core_s_own_sleep(delay: float) -> None:
+    # What a learner reads is what runs: miniloop.sleep hands a plain loop
+    # over to core/primitives.py (sleep(0) to its next_turn), and keeps its
+    # own steps for fast loops only.
+    chains = {}
+    for plain in (True, False):
+        loop = miniloop.Loop(plain=plain)
+
+        async def main() -> list[str]:
+            sleeping = loop.create_task(miniloop.sleep(delay))
+            await miniloop.sleep(0)  # the sleeper took its first step: it parked, or yielded
+            chain = awaited_code(sleeping)
+            sleeping.cancel()
+            await miniloop.gather(sleeping, return_exceptions=True)
+            return chain
+
+        try:
+            chains[plain] = loop.run_until_complete(main())
+        finally:
+            loop.close()
+    core_call = "core.next_turn" if delay == 0 else "core.sleep"
+    assert core_call in chains[True]
+    assert not any(name.startswith("core.") for name in chains[False])
+    assert miniloop.sleep is fast_primitives.sleep and miniloop.gather is fast_primitives.gather

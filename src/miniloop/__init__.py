@@ -43,8 +43,9 @@ from miniloop.core.events import (
 from miniloop.core.futures import isfuture
 from miniloop.core.loop import CoreLoop
 from miniloop.core.observer import before_waiting_for_ever
-from miniloop.core.primitives import coroutine, create_task, gather, sleep
+from miniloop.core.primitives import coroutine, create_task
 from miniloop.core.tasks import ensure_future
+from miniloop.fast.primitives import gather, sleep  # the core's own on a plain loop
 from miniloop.io.protocols import (
     BaseProtocol,
     BaseTransport,

@@ -80,6 +80,8 @@ class FastLoopMixin:
     future_class: type[core_futures.Future[Any]] = futures.Future
     task_class: type[tasks.Task[Any]] = futures.Task
     gathering_future_class: type[primitives._GatheringFuture] = futures._GatheringFuture
+    # miniloop.sleep and gather take the fast steps on this loop (fast/primitives.py).
+    runs_fast_primitives = True
 
     _timers: list[tuple[float, int, TimerHandle]]
     _cancelled_timers: int

@@ -2,9 +2,12 @@
 
 ``core/primitives.py`` builds ``sleep`` and ``gather`` from the loop's
 public pieces: a future, a timer, a done callback per child. Each is an
-object, and each costs a few Python frames. On a fast loop that nobody
-watches (no tool, no debug mode), these versions do the same work in
-fewer objects; on any other loop they do exactly what the core does.
+object, and each costs a few Python frames. These two are what
+``miniloop.sleep`` and ``miniloop.gather`` are. On a fast loop that nobody
+watches (no tool, no debug mode), they do the same work in fewer objects;
+on any other loop (a plain one, asyncio's, a watched one) they hand over
+to the core's own functions, so a plain loop runs exactly the code of
+``core/primitives.py``.
 
 * **sleep(0) without a generator** (``NEXT_TURN``). Plain:
   ``await next_turn()`` makes a generator per call, whose one ``yield``
@@ -28,8 +31,7 @@ fewer objects; on any other loop they do exactly what the core does.
   Measured: ``spawn`` 51,536 -> 34,547 instructions per task (asyncio:
   41,827); with the alarm, ``timers`` 92,402 -> 64,115 per timer.
 
-(``python -m bench --instructions --scale 0.5``, CPython 3.11, with
-``miniloop.sleep`` and ``gather`` taken from this module.)
+(``python -m bench --instructions --scale 0.5``, CPython 3.11.)
 
 The work is the fast loop's (``FastLoopMixin._arm_alarm`` and
 ``FastLoopMixin._gather`` in ``loop.py``): this module imports only the
@@ -46,8 +48,8 @@ from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from miniloop.core import primitives as core_primitives
-from miniloop.core.events import _get_running_loop, get_running_loop
-from miniloop.core.futures import set_result_unless_cancelled
+from miniloop.core.events import _get_running_loop
+from miniloop.core.observer import new_loop_watchers
 
 T = TypeVar("T")
 
@@ -71,36 +73,50 @@ class _NextTurn:
 NEXT_TURN = _NextTurn()
 
 
-def _arm(future: Any, delay: float, result: Any) -> Any:
-    # The core's timer for the core's future (a helper keeps sleep's frame small).
-    return future.get_loop().call_later(delay, set_result_unless_cancelled, future, result)
+# While every loop this process has made is a fast one (the usual case),
+# sleep(0) need not ask which loop runs it: asking costs more than the rest
+# of sleep(0) on Python 3.11, whose running-loop lookup compares process ids
+# (a system call). The first plain loop made turns the question back on.
+only_fast_loops = True
+
+
+def _notice_new_loop(loop: Any) -> None:
+    global only_fast_loops
+    if not getattr(loop, "runs_fast_primitives", False):
+        only_fast_loops = False
+
+
+new_loop_watchers.append(_notice_new_loop)
 
 
 async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment]
     """Suspend the calling task for ``delay`` seconds, then return ``result``."""
+    # Three locals, as few as can be: each one is 8 bytes in every sleeping
+    # task's frame. ``timer`` is what tools read for the sleep's deadline.
+    if delay <= 0 and only_fast_loops:
+        await NEXT_TURN
+        return result
+    timer = _get_running_loop()
+    if not getattr(timer, "runs_fast_primitives", False):  # a plain loop, or asyncio's
+        return await core_primitives.sleep(delay, result)  # the core's own steps
     if delay <= 0:
         await NEXT_TURN
         return result
     if math.isnan(delay):
         raise ValueError("Invalid delay: NaN (not a number)")
-    # Four locals, as few as can be: each one is 8 bytes in every sleeping
-    # task's frame. ``timer`` is what tools read for the sleep's deadline.
-    timer = get_running_loop()
-    timer = timer._arm_alarm(delay, result) if hasattr(timer, "_arm_alarm") else None
-    if timer is not None:  # a fast loop's alarm: the future and its timer in one
-        return await timer  # type: ignore[no-any-return]
-    future = get_running_loop().create_future()  # the core's steps, on any other loop
-    timer = _arm(future, delay, result)
-    try:
-        return await future  # type: ignore[no-any-return]
-    finally:
-        timer.cancel()
+    timer = timer._arm_alarm(delay, result)
+    if timer is None:  # someone watches the loop: the steps they describe
+        return await core_primitives.sleep(delay, result)
+    return await timer  # type: ignore[no-any-return]  # the future and its timer in one
 
 
 def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Any:
     """Run awaitables concurrently; a future of their results, in order."""
     loop = _get_running_loop()
-    outer = loop._gather(aws, return_exceptions) if hasattr(loop, "_gather") else None
-    if outer is None:  # the core's steps, on any other loop (or other awaitables)
-        return core_primitives.gather(*aws, return_exceptions=return_exceptions)
-    return outer
+    if getattr(loop, "runs_fast_primitives", False):
+        outer = loop._gather(aws, return_exceptions)
+        if outer is not None:
+            return outer
+    # A plain loop, asyncio's, or a case the fast gather leaves to the core
+    # (someone watches, a task factory, awaitables that are not coroutines).
+    return core_primitives.gather(*aws, return_exceptions=return_exceptions)

@@ -354,17 +354,21 @@ def _library_call(task: Any) -> _LibraryCall | None:
         frame = stacks.coroutine_frame(inner)
         if code is None or frame is None:
             continue
-        if not is_library_file(code.co_filename):
+        library = is_library_file(code.co_filename)
+        qualname = getattr(code, "co_qualname", code.co_name)
+        if found is not None and not found.qualname.endswith(_PLUMBING):
+            # Settled, unless this function handed over to another of the
+            # same name (``miniloop.sleep`` on a plain loop runs the core's).
+            if not library or qualname != found.qualname:
+                break
+        if not library:
             caller, found = frame, None
             continue
-        qualname = getattr(code, "co_qualname", code.co_name)
-        if found is None or (found.qualname.endswith(_PLUMBING)
-                             and not qualname.endswith(_PLUMBING)):
-            found = _LibraryCall(qualname, frame_locals(frame),
-                                 frame_locals(caller) if caller else {},
-                                 caller.f_code if caller else None)
-        if not qualname.endswith(_PLUMBING):
-            break
+        if found is not None and qualname.endswith(_PLUMBING):
+            continue  # plumbing leading to plumbing: the first one names it for now
+        found = _LibraryCall(qualname, frame_locals(frame),
+                             frame_locals(caller) if caller else {},
+                             caller.f_code if caller else None)
     return found
 
 
