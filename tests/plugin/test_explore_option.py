@@ -171,7 +171,7 @@ def test_a_race_free_test_passes_every_schedule_with_fresh_fixtures(suite: Suite
     assert counts(suite) == {"async": 21, "setup": 21, "teardown": 21, "sync": 1}
     assert run.on_miniloop == 1 and run.no_loop == 2  # the sync test and the skipped one
     assert run.loops == "fast loop, real time, async tests under 20 schedules each"
-    assert "unexplored" not in run.output
+    assert "not explored" not in run.output
 
 
 def test_a_seed_alone_runs_each_async_test_once(suite: Suite) -> None:
@@ -267,8 +267,8 @@ def test_a_loop_shared_by_a_module_is_not_explored_and_the_summary_says_so(
     run = suite.run("--miniloop", "--miniloop-explore", "5")
     assert run.outcomes() == {"passed": 2}
     run.result.stdout.fnmatch_lines([
-        "miniloop: 2 tests ran once, unexplored: their loops were made before them *: "
-        "test_shared.py::test_first, test_shared.py::test_second"])
+        "miniloop: 2 tests not explored: their loop is shared by a module or the session, "
+        "made before them: test_shared.py::test_first, test_shared.py::test_second"])
 
 
 def test_bad_values_are_usage_errors(suite: Suite) -> None:
@@ -292,3 +292,11 @@ def test_bad_values_are_usage_errors(suite: Suite) -> None:
         result = suite.pytest(*args)
         assert result.ret == 4, (args, result.stdout.str(), result.stderr.str())
         result.stderr.fnmatch_lines([message])
+
+
+def test_help_lists_the_options(suite: Suite) -> None:
+    result = suite.pytest("--help")
+    result.stdout.fnmatch_lines([
+        "  --miniloop-explore=N  with --miniloop: run each async test under N seeded",
+        "  --miniloop-seed=S     with --miniloop: run each async test once under the",
+    ])

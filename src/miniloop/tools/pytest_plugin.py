@@ -507,9 +507,9 @@ class MiniloopPlugin:
             lines.append(f"miniloop: traces of {_tests(len(self.traced_failures))} that failed "
                          f"are in {self.trace_dir}")
         if self.unexplored:
-            lines.append(f"miniloop: {_tests(len(self.unexplored))} ran once, unexplored: "
-                         "their loops were made before them (shared by a module or the "
-                         "session): " + ", ".join(self.unexplored[:NAMED_IN_SUMMARY]))
+            lines.append(f"miniloop: {_tests(len(self.unexplored))} not explored: their loop "
+                         "is shared by a module or the session, made before them: "
+                         + ", ".join(self.unexplored[:NAMED_IN_SUMMARY]))
         return lines
 
 
