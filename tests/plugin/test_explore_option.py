@@ -300,3 +300,26 @@ def test_help_lists_the_options(suite: Suite) -> None:
         "  --miniloop-explore=N  with --miniloop: run each async test under N seeded",
         "  --miniloop-seed=S     with --miniloop: run each async test once under the",
     ])
+
+
+def test_a_plain_schedule_failure_that_does_not_replay_still_fails(suite: Suite) -> None:
+    # The first run (seed 0) fails, every later one passes: the replay of seed 0 passes.
+    suite.write(test_first_only="""
+        import asyncio
+        import itertools
+        import pytest
+
+        runs = itertools.count()
+
+        @pytest.mark.asyncio
+        async def test_first_run_fails():
+            await asyncio.sleep(0.01)
+            assert next(runs) != 0, "the first run fails"
+    """)
+    run = suite.run("--miniloop", "--miniloop-explore", "5")
+    assert run.outcomes() == {"failed": 1}
+    run.result.stdout.fnmatch_lines([
+        "*AssertionError: the first run fails",
+        "failed under the plain schedule, seed 0 *",
+        "the same schedule gave another result when replayed (*): the test escapes *",
+    ])

@@ -401,7 +401,7 @@ class MiniloopPlugin:
                 # No loop took this schedule's decisions: the body did not run,
                 # or its loop was made before (a module's, the session's, or one
                 # made in an earlier run and kept).
-                body_ran = any(report.when == "call" for report in trials.reports[seed])
+                body_ran = any(report.when == "call" for report in trials.reports_of(found))
                 return None, body_ran
             if found.status == 0:
                 continue
@@ -413,8 +413,8 @@ class MiniloopPlugin:
             else:  # the plain schedule: nothing to shrink, but check the replay
                 replayed = trials.run(seed).outcome == found.outcome
             return _Replay(shown.seed, explored=count, passed_before=passed, found=found,
-                           expected=trials.reports[shown.seed], replayed=replayed), False
-        return _Replay("0", explored=count, expected=trials.reports["0"]), False
+                           expected=trials.reports_of(shown), replayed=replayed), False
+        return _Replay("0", explored=count, expected=trials.reports_of(plain)), False
 
     def _explain_schedule(self, item: pytest.Item, run: _TestRun, replay: _Replay,
                           report: pytest.TestReport) -> None:
@@ -541,7 +541,7 @@ class _ScheduleTrials:
     def __init__(self, plugin: MiniloopPlugin, item: pytest.Item) -> None:
         self.plugin = plugin
         self.item = item
-        self.reports: dict[str, list[pytest.TestReport]] = {}
+        self.runs: list[tuple[Any, list[pytest.TestReport]]] = []  # (explore.Run, its reports)
         # Teardown tears down what the next test does not share with this
         # one, and reads of that next test only its chain of collectors: the
         # item's parent stands for a next test of the same class or module.
@@ -556,11 +556,15 @@ class _ScheduleTrials:
             reports = runtestprotocol(self.item, log=False, nextitem=self.next_beside)
         # Captured output accumulates on the item; the reported run keeps only its own.
         self.item._report_sections.clear()
-        self.reports[seed] = reports
-        failed = any(report.failed for report in reports)
-        return explore.Run(seed, _outcome_text(reports), 1 if failed else 0, "",
-                           dict(schedule.counts),
-                           [dataclasses.asdict(change) for change in schedule.applied])
+        status = 1 if any(report.failed for report in reports) else 0
+        run = explore.Run(seed, _outcome_text(reports), status, "", dict(schedule.counts),
+                          [dataclasses.asdict(change) for change in schedule.applied])
+        self.runs.append((run, reports))
+        return run
+
+    def reports_of(self, run: Any) -> list[pytest.TestReport]:
+        """The reports of one of the runs made (a seed may have run more than once)."""
+        return next(reports for made, reports in self.runs if made is run)
 
     def run_all(self, seeds: Sequence[str]) -> list[Any]:
         """Run the test under each seed, one after the other (they share this process)."""
