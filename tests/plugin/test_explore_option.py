@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.plugin.conftest import Suite, SuiteRun
 
 pytest_plugins = ["pytester"]
@@ -209,25 +211,34 @@ def test_the_report_keeps_only_the_reported_runs_output(suite: Suite) -> None:
     ])
 
 
-def test_a_test_that_escapes_the_loop_is_said_to(suite: Suite) -> None:
-    # State that outlives a run fails the third run only: replaying its seed passes.
-    suite.write(test_escapes="""
-        import asyncio
-        import itertools
-        import pytest
+# State that outlives a run fails one run only (the first, or the third):
+# replaying that run's seed passes, and the plugin says why.
+ESCAPES = """
+    import asyncio
+    import itertools
+    import pytest
 
-        runs = itertools.count()
+    runs = itertools.count()
 
-        @pytest.mark.asyncio
-        async def test_third_run_fails():
-            await asyncio.sleep(0.01)
-            assert next(runs) != 2, "the third run fails"
-    """)
+    @pytest.mark.asyncio
+    async def test_one_run_fails():
+        await asyncio.sleep(0.01)
+        assert next(runs) != FAILING, "that run fails"
+"""
+
+
+@pytest.mark.parametrize(("failing", "first_line"), [
+    (0, "failed under the plain schedule, seed 0 *"),
+    (2, "failed under schedule *, after 2 schedules passed *"),
+])
+def test_a_test_that_escapes_the_loop_still_fails_and_is_said_to(
+        suite: Suite, failing: int, first_line: str) -> None:
+    suite.write(test_escapes=ESCAPES.replace("FAILING", str(failing)))
     run = suite.run("--miniloop", "--miniloop-explore", "10")
     assert run.outcomes() == {"failed": 1}, "a failure under any schedule fails the test"
     run.result.stdout.fnmatch_lines([
-        "*AssertionError: the third run fails",
-        "failed under schedule *, after 2 schedules passed *",
+        "*AssertionError: that run fails",
+        first_line,
         "the same schedule gave another result when replayed (*): the test escapes the "
         "loop's control *",
     ])
@@ -301,25 +312,3 @@ def test_help_lists_the_options(suite: Suite) -> None:
         "  --miniloop-seed=S     with --miniloop: run each async test once under the",
     ])
 
-
-def test_a_plain_schedule_failure_that_does_not_replay_still_fails(suite: Suite) -> None:
-    # The first run (seed 0) fails, every later one passes: the replay of seed 0 passes.
-    suite.write(test_first_only="""
-        import asyncio
-        import itertools
-        import pytest
-
-        runs = itertools.count()
-
-        @pytest.mark.asyncio
-        async def test_first_run_fails():
-            await asyncio.sleep(0.01)
-            assert next(runs) != 0, "the first run fails"
-    """)
-    run = suite.run("--miniloop", "--miniloop-explore", "5")
-    assert run.outcomes() == {"failed": 1}
-    run.result.stdout.fnmatch_lines([
-        "*AssertionError: the first run fails",
-        "failed under the plain schedule, seed 0 *",
-        "the same schedule gave another result when replayed (*): the test escapes *",
-    ])
