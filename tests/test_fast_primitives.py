@@ -308,7 +308,7 @@ def test_miniloop_sleep_on_a_plain_loop_runs_the_core_s_own_sleep(delay: float) 
         loop = miniloop.Loop(plain=plain)
 
         async def main() -> list[str]:
-            sleeping = loop.create_task(miniloop.sleep(delay))
+            sleeping = miniloop.create_task(miniloop.sleep(delay))
             await miniloop.sleep(0)  # the sleeper took its first step: it parked, or yielded
             chain = awaited_code(sleeping)
             sleeping.cancel()

@@ -172,7 +172,7 @@ def test_a_race_free_test_passes_every_schedule_with_fresh_fixtures(suite: Suite
     # 20 schedules, then the reported run (a replay of the plain one); the sync test once.
     assert counts(suite) == {"async": 21, "setup": 21, "teardown": 21, "sync": 1}
     assert run.on_miniloop == 1 and run.no_loop == 2  # the sync test and the skipped one
-    assert run.loops == "fast loop, real time, async tests under 20 schedules each (virtual time)"
+    assert run.loops == "fast loop, real time, async tests under 20 schedules each on virtual time"
     assert "not explored" not in run.output
 
 
@@ -181,7 +181,7 @@ def test_a_seed_alone_runs_each_async_test_once(suite: Suite) -> None:
     run = suite.run("--miniloop", "--miniloop-seed", "41:3,17")
     assert run.outcomes() == {"passed": 2, "skipped": 1}
     assert counts(suite) == {"async": 1, "setup": 1, "teardown": 1, "sync": 1}
-    assert run.loops == "fast loop, real time, async tests under schedule 41:3,17 (virtual time)"
+    assert run.loops == "fast loop, real time, async tests under schedule 41:3,17 on virtual time"
 
 
 def test_without_the_options_every_test_runs_once(suite: Suite) -> None:

@@ -170,9 +170,9 @@ class MiniloopPlugin:
         kind = "plain loop" if self.plain or plain_requested() else "fast loop"
         text = f"{kind}, {'virtual' if self.virtual_time else 'real'} time"
         if self.explore_runs is not None:
-            text += f", async tests under {self.explore_runs} schedules each (virtual time)"
+            text += f", async tests under {self.explore_runs} schedules each on virtual time"
         elif self.seed is not None:
-            text += f", async tests under schedule {self.seed} (virtual time)"
+            text += f", async tests under schedule {self.seed} on virtual time"
         return text
 
     # --- set up and tear down ---------------------------------------------------------------
