@@ -1,0 +1,385 @@
+"""fast/: the paths that asyncio's own gather, Queue and sleep take on our loop.
+
+Each speed-up of round two (issue 15) is pinned here against the plain
+version: the same transcript on the plain loop and the fast one, and,
+where the fast path makes an object in its own way, the same object.
+
+    create_task, create_future   every field, as Task() and Future() set them
+    a lone done callback         kept as its (callback, context) pair
+    done/cancelled/result/...    the same answers and errors in every state
+    set_result                   a lone parked task wakes in the same place
+    the turn                     epoll asked directly: the same IO events
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import selectors
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+import miniloop
+from miniloop.contract import objects
+from miniloop.fast import futures as fast
+from miniloop.fast import loop as fast_loop
+
+Program = Callable[[Callable[[str], None]], Coroutine[Any, Any, Any]]
+
+
+def transcript(program: Program, *, plain: bool, clock: Any = None) -> list[str]:
+    """What ``program`` says, run on a plain or a fast loop."""
+    lines: list[str] = []
+    loop = miniloop.Loop(plain=plain, clock=clock)
+    try:
+        outcome = loop.run_until_complete(program(lines.append))
+        lines.append(f"returned {outcome!r}")
+    except BaseException as exc:  # the program's failure is part of its transcript
+        lines.append(f"raised {exc!r}")
+    finally:
+        loop.close()
+    return lines
+
+
+def assert_same_on_both(program: Program, *, real_time: bool = False) -> list[str]:
+    clock = None if real_time else miniloop.VirtualClock
+    plain = transcript(program, plain=True, clock=clock() if clock else None)
+    fast_lines = transcript(program, plain=False, clock=clock() if clock else None)
+    assert fast_lines == plain
+    return plain
+
+
+def slot_values(obj: Any) -> dict[str, Any]:
+    """Every slot a future or task has, by name (unset ones as '<unset>')."""
+    values = {}
+    for cls in type(obj).__mro__:
+        for name in cls.__dict__.get("__slots__", ()):
+            if name in ("__dict__", "__weakref__"):
+                continue
+            values[name] = getattr(obj, name, "<unset>")
+    return values
+
+
+# --- objects made in one frame -------------------------------------------------------------
+
+
+def test_create_task_makes_the_task_task_init_makes() -> None:
+    loop = miniloop.Loop()
+
+    async def nothing() -> None:
+        pass
+
+    try:
+        context = contextvars.copy_context()
+        made = loop.create_task(nothing(), name="made", context=context)
+        built = fast.Task(nothing(), loop=loop, name="built", context=context)
+        assert type(made) is type(built) is fast.Task
+        mine, theirs = slot_values(made), slot_values(built)
+        assert mine.pop("_coro") is not theirs.pop("_coro")
+        assert (mine.pop("_name"), theirs.pop("_name")) == ("made", "built")
+        assert mine == theirs
+        assert list(loop._ready) == [made, built]  # each its own first ready entry
+        assert made in asyncio.all_tasks(loop) and built in asyncio.all_tasks(loop)
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+
+
+def test_create_future_makes_the_future_future_init_makes() -> None:
+    loop = miniloop.Loop()
+    try:
+        made, built = loop.create_future(), fast.Future(loop=loop)
+        assert type(made) is type(built) is fast.Future
+        assert slot_values(made) == slot_values(built)
+        loop.set_debug(True)  # debug mode: the plain steps, which remember the origin
+        assert loop.create_future()._source_traceback
+    finally:
+        loop.close()
+
+
+# --- asyncio's gather and Queue on our loop -----------------------------------------------------
+
+
+async def asyncio_gather_and_queue(say: Callable[[str], None]) -> Any:
+    async def child(i: int) -> int:
+        if i == 3:
+            raise ValueError("three")
+        await asyncio.sleep(0)
+        return i * i
+
+    say(repr(await asyncio.gather(*[child(i) for i in range(3)])))
+    say(repr(await asyncio.gather(child(1), child(3), return_exceptions=True)))
+    try:
+        await asyncio.gather(child(2), child(3))
+    except ValueError as exc:
+        say(f"gather raised {exc!r}")
+    queue: asyncio.Queue[int | None] = asyncio.Queue(maxsize=2)
+
+    async def consume(name: str) -> None:
+        while (item := await queue.get()) is not None:
+            say(f"{name} got {item}")
+
+    consumers = [asyncio.create_task(consume(f"c{i}")) for i in range(3)]
+    for item in range(8):
+        await queue.put(item)
+    for _ in consumers:
+        await queue.put(None)
+    await asyncio.gather(*consumers)
+    return "done"
+
+
+def test_asyncio_s_gather_and_queue_run_the_same_on_the_fast_loop() -> None:
+    lines = assert_same_on_both(asyncio_gather_and_queue)
+    assert lines[-1] == "returned 'done'" and "c0 got 0" in lines
+
+
+async def done_callbacks(say: Callable[[str], None]) -> Any:
+    loop = asyncio.get_running_loop()
+    variable: contextvars.ContextVar[str] = contextvars.ContextVar("variable", default="-")
+
+    def report(name: str) -> Callable[[Any], None]:
+        def callback(future: Any) -> None:
+            say(f"{name}: {future.result()!r} in {variable.get()}")
+        return callback
+
+    lone = loop.create_future()
+    variable.set("outer")
+    lone.add_done_callback(report("lone"))
+    say(f"lone registered: {len(lone._callbacks)}")
+    lone.set_result(1)
+    pair = loop.create_future()
+    first, second = report("first"), report("second")
+    pair.add_done_callback(first)
+    own = contextvars.Context()
+    own.run(variable.set, "own")
+    pair.add_done_callback(second, context=own)
+    pair.add_done_callback(first)
+    say(f"removed {pair.remove_done_callback(first)}, left {len(pair._callbacks)}")
+    pair.set_result(2)
+    removed = loop.create_future()
+    removed.add_done_callback(first)
+    say(f"removed {removed.remove_done_callback(second)} then "
+        f"{removed.remove_done_callback(first)}")
+    removed.set_result(3)
+    done_already = loop.create_future()
+    done_already.set_result(4)
+    done_already.add_done_callback(report("late"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    return "done"
+
+
+def test_a_lone_done_callback_runs_as_the_plain_one_does() -> None:
+    assert assert_same_on_both(done_callbacks) == [
+        "lone registered: 1", "removed 2, left 1", "removed 0 then 1",
+        "lone: 1 in outer", "second: 2 in own", "late: 4 in outer", "returned 'done'"]
+
+
+def test_a_lone_done_callback_is_kept_as_its_pair() -> None:
+    loop = miniloop.Loop()
+    try:
+        future = loop.create_future()
+        context = contextvars.copy_context()
+        future.add_done_callback(print, context=context)
+        assert future._waiting == (print, context)  # no list
+        assert future._callbacks == [(print, context)]
+        future.add_done_callback(repr, context=context)
+        assert future._waiting == [(print, context), (repr, context)]
+    finally:
+        loop.close()
+
+
+# --- reading and filling a future ---------------------------------------------------------------
+
+
+def outcomes(future: Any) -> list[str]:
+    """What each reading method says about ``future``, as text."""
+    seen = []
+    for method in ("done", "cancelled", "exception", "result"):
+        try:
+            seen.append(f"{method} -> {getattr(future, method)()!r}")
+        except BaseException as exc:
+            seen.append(f"{method} raises {exc!r}")
+    return [*seen, f"log_tb {future._log_tb}"]
+
+
+@pytest.mark.parametrize("state", ["pending", "result", "exception", "cancelled"])
+def test_reading_a_future_answers_as_the_plain_one(state: str) -> None:
+    answers = []
+    for plain in (True, False):
+        loop = miniloop.Loop(plain=plain)
+        try:
+            future = loop.create_future()
+            task_like = {"result": lambda f: f.set_result(7),
+                         "exception": lambda f: f.set_exception(KeyError("k")),
+                         "cancelled": lambda f: f.cancel("why"),
+                         "pending": lambda f: None}[state]
+            task_like(future)
+            answers.append(outcomes(future))
+        finally:
+            loop.close()
+    assert answers[0] == answers[1]
+
+
+def test_a_failed_future_s_result_raises_with_the_traceback_it_came_with() -> None:
+    names = []
+    for plain in (True, False):
+        loop = miniloop.Loop(plain=plain)
+        try:
+            future = loop.create_future()
+            try:
+                raise ValueError("stored")
+            except ValueError as exc:
+                future.set_exception(exc)
+            for _ in range(2):  # the traceback does not grow at each reading
+                with pytest.raises(ValueError) as raised:
+                    future.result()
+                names.append([frame.f_code.co_name for frame in _frames(raised.value)])
+            assert future._log_tb is False
+        finally:
+            loop.close()
+    assert names[0] == names[1] == names[2] == names[3]
+    assert names[0][1] == "result"  # one frame of the future's, as the plain one shows
+
+
+def _frames(exc: BaseException) -> Any:
+    tb = exc.__traceback__
+    while tb is not None:
+        yield tb.tb_frame
+        tb = tb.tb_next
+
+
+def test_a_task_still_refuses_set_result() -> None:
+    loop = miniloop.Loop()
+
+    async def nothing() -> None:
+        pass
+
+    try:
+        task = loop.create_task(nothing())
+        with pytest.raises(RuntimeError, match="Task does not support set_result"):
+            task.set_result(1)
+        loop.run_until_complete(task)
+    finally:
+        loop.close()
+
+
+async def woken_in_order(say: Callable[[str], None]) -> Any:
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(3)]
+
+    async def wait(i: int) -> None:
+        say(f"{i} woke with {await futures[i]!r}")
+
+    async def tick() -> None:
+        for turn in range(3):
+            say(f"tick {turn}")
+            await asyncio.sleep(0)
+
+    tasks = [asyncio.create_task(wait(i)) for i in range(3)]
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    futures[2].set_result("c")
+    loop.call_soon(say, "a callback between")
+    futures[0].set_result("a")
+    futures[1].add_done_callback(lambda f: say("a done callback"))  # a pair: the plain steps
+    futures[1].set_result("b")
+    await asyncio.gather(*tasks, ticker)
+    return "done"
+
+
+def test_set_result_wakes_a_lone_parked_task_where_the_plain_one_does() -> None:
+    lines = assert_same_on_both(woken_in_order)
+    assert lines.index("2 woke with 'c'") < lines.index("a callback between")
+
+
+# --- the turn -----------------------------------------------------------------------------
+
+
+async def io_and_callbacks(say: Callable[[str], None]) -> Any:
+    loop = asyncio.get_running_loop()
+    left, right = socket.socketpair()
+    left.setblocking(False)
+    right.setblocking(False)
+    got = loop.create_future()
+
+    def readable() -> None:
+        say(f"read {left.recv(10)!r}")
+        loop.remove_reader(left)
+        got.set_result(None)
+
+    loop.add_reader(left, readable)
+
+    async def busy() -> None:
+        for turn in range(3):
+            say(f"busy {turn}")
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(busy())
+    right.send(b"ping")
+    await got
+    await task
+    _reader, writer = await asyncio.open_connection(sock=right)
+    writer.write(b"pong")
+    say(f"echoed {left.recv(10)!r}")
+    writer.close()
+    left.close()
+    await asyncio.sleep(0.001)  # a timer due by the next look: the poll without sleeping
+    return "done"
+
+
+def test_the_turn_s_direct_epoll_sees_the_io_the_selector_does() -> None:
+    if fast_loop._EPOLL_SELECTOR is None:
+        pytest.skip("no epoll here")
+    loop = miniloop.Loop()
+    loop.close()
+    assert type(loop._selector) is fast_loop._EPOLL_SELECTOR  # the direct path is taken
+    lines = assert_same_on_both(io_and_callbacks, real_time=True)
+    assert lines[-1] == "returned 'done'" and "read b'ping'" in lines
+
+
+def test_epoll_s_events_read_as_the_selector_s() -> None:
+    if fast_loop._EPOLL_SELECTOR is None:
+        pytest.skip("no epoll here")
+    selector = selectors.EpollSelector()
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        _quiet, talking, hung_up = pairs
+        talking[1].send(b"x")
+        hung_up[1].close()
+        for mine, _ in pairs:
+            selector.register(mine, selectors.EVENT_READ | selectors.EVENT_WRITE, mine.fileno())
+        raw = selector._selector.poll(0, 10)  # type: ignore[attr-defined]
+        assert sorted(fast_loop._as_selector_events(selector, raw), key=str) == sorted(
+            selector.select(0), key=str)
+    finally:
+        selector.close()
+        for mine, theirs in pairs:
+            mine.close()
+            theirs.close()
+
+
+def test_a_watched_loop_takes_the_plain_turn() -> None:
+    loop = miniloop.Loop()
+    try:
+        assert isinstance(loop, fast_loop.FastLoopMixin)
+        seen = []
+
+        class Watcher:
+            def __getattr__(self, moment: str) -> Any:
+                return lambda *args: seen.append(moment) and False
+
+        loop.observer = Watcher()
+        loop.call_soon(lambda: None)
+        loop._run_once()
+        assert "turn_started" in seen and "running" in seen
+    finally:
+        loop.observer = None
+        loop.close()
+
+
+def test_the_fast_handle_is_the_contract_s() -> None:
+    assert fast.Handle is objects.Handle
