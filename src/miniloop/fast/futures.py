@@ -42,8 +42,10 @@ Round two (issue 15), for asyncio's own ``gather`` and ``Queue`` on our
 loop, which call our futures' methods where asyncio's would run C:
 
 * **A lone done callback is kept as its pair** (``_ParkedTasks``), and
-  the Handle that runs it is filled in where it is scheduled. Plain: a
-  list per future, and ``new_handle`` per callback.
+  the Handle that runs it is filled in where it is scheduled, without a
+  loop over one entry. Plain: a list per future, and ``new_handle`` per
+  callback. (The last two steps: a drop-in ``spawn`` from 41,466 to
+  40,560 instructions per task.)
 * **Reading a future in one frame** (``_ReadsDirectly``: ``done``,
   ``cancelled``, ``result``, ``exception``; ``_OwnIterator.__next__``).
   Plain: ``==`` on the state strings, and ``result`` calls ``_error``.
@@ -92,6 +94,7 @@ from miniloop.core.tasks import error_of, without_this_frame
 
 # A Handle made without __init__: the fast paths set every field themselves.
 _new_object = object.__new__
+_copy_context = contextvars.copy_context
 
 
 def new_handle(loop: Any, callback: Any, args: tuple[Any, ...], context: Any) -> Any:
@@ -180,9 +183,9 @@ class _ParkedTasks:
         if self._state is not PENDING:
             self._loop.call_soon(fn, self, context=context)
         elif self._waiting is None:  # the first: _register's first case, without the call
-            self._waiting = (fn, context or contextvars.copy_context())
+            self._waiting = (fn, context or _copy_context())
         else:
-            self._register((fn, context or contextvars.copy_context()))
+            self._register((fn, context or _copy_context()))
 
     def remove_done_callback(self, fn: Any) -> int:
         """Forget every registration of ``fn``; return how many there were."""
@@ -213,31 +216,18 @@ class _ParkedTasks:
         self._waiting = None
         loop = self._loop
         kind = type(waiting)
-        if kind is tuple:  # a lone done callback
-            waiting = (waiting,)
-        elif kind is not list:  # a lone parked task is its own ready entry
+        if kind is not tuple and kind is not list:  # a lone parked task is its own ready entry
             loop._ready.append(waiting)
-            if loop.observer:
+            if loop.observer is not None:
                 loop.observer.scheduled(waiting)
             return
-        if loop._debug or loop._closed or loop.observer:  # the checks and moments: plain
-            for callback, context in waiting:
-                if context is None:
-                    loop._ready.append(callback)
-                    if loop.observer:
-                        loop.observer.scheduled(callback)
-                elif context is GATHERED:
-                    loop.call_soon(callback._child_done, self, context=CHILD_DONE_CONTEXT)
-                else:
-                    loop.call_soon(callback, self, context=context)
-            return
-        ready = loop._ready
-        for callback, context in waiting:
-            if context is None:  # a parked task
-                ready.append(callback)
-            elif context is GATHERED:  # a gather counting its children
+        if loop._debug or loop._closed or loop.observer is not None:
+            self._schedule_plainly([waiting] if kind is tuple else waiting)
+        elif kind is tuple:  # a lone done callback: the loop below, for one entry
+            callback, context = waiting
+            if context is GATHERED:
                 callback._arrivals.append(self)
-                ready.append(callback)
+                loop._ready.append(callback)
             else:  # new_handle(loop, callback, (self,), context), without the call
                 handle = _new_object(Handle)
                 handle._callback = callback
@@ -246,7 +236,30 @@ class _ParkedTasks:
                 handle._context = context
                 handle._cancelled = False
                 handle._source_traceback = None
-                ready.append(handle)
+                loop._ready.append(handle)
+        else:
+            ready = loop._ready
+            for callback, context in waiting:
+                if context is None:  # a parked task
+                    ready.append(callback)
+                elif context is GATHERED:  # a gather counting its children
+                    callback._arrivals.append(self)
+                    ready.append(callback)
+                else:
+                    ready.append(new_handle(loop, callback, (self,), context))
+
+    def _schedule_plainly(self, waiting: list[tuple[Any, Any]]) -> None:
+        # Debug mode, a closed loop or a watching tool: the checks and the moments.
+        loop = self._loop
+        for callback, context in waiting:
+            if context is None:
+                loop._ready.append(callback)
+                if loop.observer is not None:
+                    loop.observer.scheduled(callback)
+            elif context is GATHERED:
+                loop.call_soon(callback._child_done, self, context=CHILD_DONE_CONTEXT)
+            else:
+                loop.call_soon(callback, self, context=context)
 
 
 class _OwnIterator:
