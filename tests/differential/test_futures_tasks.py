@@ -98,6 +98,10 @@ async def callback_sees_its_context(aio: Any, say: Say) -> None:
     ctx.run(var.set, "inner")
     fut.add_done_callback(lambda f: say("default context:", var.get()))
     fut.add_done_callback(lambda f: say("given context:", var.get()), context=ctx)
+    # An empty context is a context too (it is falsy: it has no variables).
+    var.set("ours")
+    fut.add_done_callback(lambda f: say("empty context:", var.get()),
+                          context=contextvars.Context())
     fut.set_result(None)
     await aio.sleep(0)
 

@@ -159,7 +159,7 @@ class Future(Generic[T]):
         if self._state != PENDING:
             self._loop.call_soon(fn, self, context=context)
         else:
-            self._callbacks.append((fn, context or contextvars.copy_context()))
+            self._callbacks.append((fn, contextvars.copy_context() if context is None else context))
 
     def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
         """Forget every registration of ``fn``; return how many there were."""

@@ -183,9 +183,9 @@ class _ParkedTasks:
         if self._state is not PENDING:
             self._loop.call_soon(fn, self, context=context)
         elif self._waiting is None:  # the first: _register's first case, without the call
-            self._waiting = (fn, context or _copy_context())
+            self._waiting = (fn, _copy_context() if context is None else context)
         else:
-            self._register((fn, context or _copy_context()))
+            self._register((fn, _copy_context() if context is None else context))
 
     def remove_done_callback(self, fn: Any) -> int:
         """Forget every registration of ``fn``; return how many there were."""
