@@ -311,7 +311,7 @@ class FastLoopMixin:
             return super().create_task(coro, name=name, context=context)  # type: ignore[misc]
         if type(coro) is _COROUTINE and self.task_class is futures.Task:
             # futures.start_task(task, self, coro, name, context), written out:
-            # a call less for every task (tests/test_fast_tasks.py checks
+            # a call less for every task (tests/test_fast_paths.py checks
             # that the two make the same task).
             task: Any = _new_object(futures.Task)
             task._loop = self
