@@ -11,13 +11,25 @@ start-up (the interpreter, the imports, making the loop) subtracted:
     python -m bench --instructions                       # every workload and runtime
     python -m bench --instructions --workloads switch spawn --runtimes miniloop asyncio
     python -m bench.instructions profile spawn miniloop  # where one operation's go
+    python -m bench.instructions syscalls http asyncio   # system calls per operation
 
 The workloads are the wall-clock ones (``workloads.py``) at sizes a
 callgrind run can afford, written so that their work does not depend on
 timing: ``timers`` arms timers that are all due by the time the loop
-looks, ``echo`` is a ping-pong. ``memory`` is not an instruction count:
-it is the bytes per parked task that ``workloads.py`` measures, which
-are the same from run to run already.
+looks, ``echo`` is a ping-pong, ``http`` is aiohttp's server and a few
+keep-alive aiohttp clients in one process (the load generator is
+aiohttp's own client, not ``wrk``: the tool is not installed here, and
+the client's work is the same on every runtime). ``memory`` is not an
+instruction count: it is the bytes per parked task that ``workloads.py``
+measures, which are the same from run to run already.
+
+Callgrind counts the instructions of the process, not the kernel's work
+for it. Where a loop makes different system calls, the wall clock sees
+a difference the count does not: ``syscalls`` counts them per operation
+under ``strace -c`` (the same subtraction). On ``http``, asyncio reads
+each chunk into a new 256 KiB bytes object, which glibc maps and unmaps
+(``mmap``, ``mremap``, ``munmap``: three more system calls per read
+than miniloop's reads into one scratch buffer).
 
 ``profile`` lists the C functions of the interpreter by the instructions
 they execute per operation (the same subtraction, function by function):
@@ -128,6 +140,48 @@ def echo(rt: Runtime, n: int) -> None:
     rt.run(main())
 
 
+HTTP_CLIENTS = 4
+
+
+def http(rt: Runtime, n: int) -> None:
+    """An aiohttp.web hello world and 4 keep-alive aiohttp clients, n requests in all.
+
+    An operation is one request: made by the client, parsed and answered
+    by the server, the response read. Each client first makes one request
+    of its own, in the run with n=0 too, so that connecting (and the first
+    request's lazy set-up in aiohttp) is subtracted with the start-up.
+    Nothing waits on a clock: the timeouts aiohttp arms (its keep-alive,
+    the client's read and total timeouts) are armed and cancelled, never
+    reached, and every byte goes over 127.0.0.1 in one process.
+    """
+    from aiohttp import ClientSession, TCPConnector, web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="Hello, world")
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/", hello)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}/"
+
+        async def client(requests: int) -> None:
+            async with ClientSession(connector=TCPConnector(limit=1)) as session:
+                for _ in range(1 + requests):  # the first one connects (n=0 makes it too)
+                    async with session.get(url) as response:
+                        await response.read()
+
+        shares = [n // HTTP_CLIENTS + (i < n % HTTP_CLIENTS) for i in range(HTTP_CLIENTS)]
+        await rt.gather(*[client(share) for share in shares])
+        await runner.cleanup()
+
+    rt.run(main())
+
+
 WORKLOADS: dict[str, tuple[Callable[[Runtime, int], None], int, int]] = {
     # name: (program, n, operations per unit of n)
     "switch": (switch, 2000, 10),
@@ -135,12 +189,16 @@ WORKLOADS: dict[str, tuple[Callable[[Runtime, int], None], int, int]] = {
     "timers": (timers, 2000, 1),
     "queue": (queue, 5000, 1),
     "echo": (echo, 500, 1),
+    "http": (http, 400, 1),
 }
-# Wall-clock workloads whose figure is higher-is-better (the ratio is asyncio's
-# instructions over the runtime's: how many times as many operations per instruction).
+# aiohttp speaks asyncio's API: it runs on miniloop's loop as a drop-in
+# (miniloop-asyncio), not through miniloop's own names.
+SKIPPED = {("http", "miniloop")}
 HASH_SEED = "0"  # see count()
 
-FASTER_IS_HIGHER = {"switch", "spawn", "queue", "echo"}
+# Wall-clock workloads whose figure is higher-is-better (the ratio is asyncio's
+# instructions over the runtime's: how many times as many operations per instruction).
+FASTER_IS_HIGHER = {"switch", "spawn", "queue", "echo", "http"}
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -195,7 +253,7 @@ def run_suite(workloads: list[str], runtimes: list[str], scale: float = 1.0,
     table: dict[str, dict[str, Any]] = {}
     for workload in workloads:
         for runtime in runtimes:
-            if not available(runtime):
+            if not available(runtime) or (workload, runtime) in SKIPPED:
                 continue
             try:
                 if workload == "memory":
@@ -203,7 +261,7 @@ def run_suite(workloads: list[str], runtimes: list[str], scale: float = 1.0,
                 elif workload in WORKLOADS:
                     result = per_operation(workload, runtime, scale)
                 else:
-                    continue  # http, scale-*: wall clock only
+                    continue  # scale-*: wall clock only
             except RuntimeError as error:
                 result = {"error": str(error)}
             table.setdefault(workload, {})[runtime] = result
@@ -243,6 +301,39 @@ def profile(workload: str, runtime: str, top: int = 25, scale: float = 1.0) -> l
     return lines
 
 
+def syscalls(workload: str, runtime: str, scale: float = 1.0) -> list[str]:
+    """System calls per operation, by name, under ``strace -f -c`` (start-up subtracted)."""
+    _, base_n, ops_per_n = WORKLOADS[workload]
+    n = max(1, int(base_n * scale))
+    with tempfile.TemporaryDirectory() as folder:
+        files = [str(Path(folder) / f"strace.{size}") for size in (0, n)]
+        for size, file in zip((0, n), files):
+            command = ["strace", "-f", "-c", "-o", file, sys.executable, "-m",
+                       "bench.instructions", "run", workload, runtime, str(size)]
+            subprocess.run(command, capture_output=True, check=True, cwd=HERE.parent,
+                           timeout=600, env={**os.environ, "PYTHONHASHSEED": HASH_SEED})
+        empty, full = (_calls_by_syscall(Path(file).read_text()) for file in files)
+    operations = n * ops_per_n
+    rows = sorted(((full.get(name, 0) - empty.get(name, 0)) / operations, name)
+                  for name in set(full) | set(empty))
+    rows.reverse()
+    total = sum(calls for calls, _ in rows)
+    lines = [f"{workload} on {runtime}: {total:.2f} system calls per operation"]
+    lines += [f"  {calls:8.2f}  {name}" for calls, name in rows if abs(calls) >= 0.01]
+    return lines
+
+
+def _calls_by_syscall(strace_summary: str) -> dict[str, int]:
+    """``{name: calls}`` from the table ``strace -c`` writes."""
+    calls: dict[str, int] = {}
+    for line in strace_summary.splitlines():
+        fields = line.split()
+        # % time, seconds, usecs/call, calls, [errors,] syscall
+        if len(fields) >= 5 and fields[3].isdigit() and fields[-1] != "total":
+            calls[fields[-1]] = int(fields[3])
+    return calls
+
+
 def _by_function(callgrind_file: str) -> dict[str, int]:
     """Exclusive instructions per function, read from callgrind_annotate's listing."""
     done = subprocess.run(["callgrind_annotate", "--threshold=100", callgrind_file],
@@ -274,9 +365,19 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("runtime", choices=RUNTIMES)
     show.add_argument("--top", type=int, default=25)
     show.add_argument("--scale", type=float, default=1.0)
+    calls = commands.add_parser("syscalls", help="system calls per operation (strace -c)")
+    calls.add_argument("workload", choices=list(WORKLOADS))
+    calls.add_argument("runtime", choices=RUNTIMES)
+    calls.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args(argv)
     if args.command == "run":
         WORKLOADS[args.workload][0](load(args.runtime), args.n)  # n=0: the start-up alone
+        return 0
+    if args.command == "syscalls":
+        if shutil.which("strace") is None:
+            print("python -m bench.instructions: strace is not installed", file=sys.stderr)
+            return 2
+        print("\n".join(syscalls(args.workload, args.runtime, args.scale)))
         return 0
     if valgrind() is None:
         print("python -m bench.instructions: valgrind is not installed", file=sys.stderr)
