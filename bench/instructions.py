@@ -307,7 +307,7 @@ def syscalls(workload: str, runtime: str, scale: float = 1.0) -> list[str]:
     n = max(1, int(base_n * scale))
     with tempfile.TemporaryDirectory() as folder:
         files = [str(Path(folder) / f"strace.{size}") for size in (0, n)]
-        for size, file in zip((0, n), files):
+        for size, file in zip((0, n), files, strict=True):
             command = ["strace", "-f", "-c", "-o", file, sys.executable, "-m",
                        "bench.instructions", "run", workload, runtime, str(size)]
             subprocess.run(command, capture_output=True, check=True, cwd=HERE.parent,
