@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runtimes import Runtime, available, load
-from bench.workloads import echo_back
+from bench.workloads import echo_back, fetch, start_hello_server
 
 HERE = Path(__file__).resolve().parent
 RUNTIMES = ("miniloop", "miniloop-asyncio", "miniloop-plain", "asyncio", "asyncio-py", "uvloop")
@@ -154,29 +154,12 @@ def http(rt: Runtime, n: int) -> None:
     the client's read and total timeouts) are armed and cancelled, never
     reached, and every byte goes over 127.0.0.1 in one process.
     """
-    from aiohttp import ClientSession, TCPConnector, web
-
-    async def hello(request: web.Request) -> web.Response:
-        return web.Response(text="Hello, world")
 
     async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/", hello)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/"
-
-        async def client(requests: int) -> None:
-            async with ClientSession(connector=TCPConnector(limit=1)) as session:
-                for _ in range(1 + requests):  # the first one connects (n=0 makes it too)
-                    async with session.get(url) as response:
-                        await response.read()
-
+        runner, url = await start_hello_server()
         shares = [n // HTTP_CLIENTS + (i < n % HTTP_CLIENTS) for i in range(HTTP_CLIENTS)]
-        await rt.gather(*[client(share) for share in shares])
+        # Each client's first request connects: the run with n=0 makes it too.
+        await rt.gather(*[fetch(url, 1 + share) for share in shares])
         await runner.cleanup()
 
     rt.run(main())
@@ -284,17 +267,12 @@ def ratio(workload: str, value: float, asyncio_value: float) -> float:
 
 def profile(workload: str, runtime: str, top: int = 25, scale: float = 1.0) -> list[str]:
     """The interpreter's C functions by instructions per operation (start-up subtracted)."""
-    _, base_n, ops_per_n = WORKLOADS[workload]
-    n = max(1, int(base_n * scale))
-    with tempfile.TemporaryDirectory() as folder:
-        files = [str(Path(folder) / f"callgrind.{size}") for size in (0, n)]
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda size, file: count(workload, runtime, size, file), (0, n), files))
-        empty, full = (_by_function(file) for file in files)
-    operations = n * ops_per_n
-    rows = sorted(((full.get(name, 0) - empty.get(name, 0)) / operations, name)
-                  for name in set(full) | set(empty))
-    rows.reverse()
+
+    def by_function(size: int, file: str) -> dict[str, int]:
+        count(workload, runtime, size, file)
+        return _by_function(file)
+
+    rows = _per_operation_by_name(workload, scale, by_function)
     total = sum(cost for cost, _ in rows)
     lines = [f"{workload} on {runtime}: {total:,.0f} instructions per operation"]
     lines += [f"  {cost:8,.0f}  {cost / total:5.1%}  {name}" for cost, name in rows[:top]]
@@ -303,24 +281,39 @@ def profile(workload: str, runtime: str, top: int = 25, scale: float = 1.0) -> l
 
 def syscalls(workload: str, runtime: str, scale: float = 1.0) -> list[str]:
     """System calls per operation, by name, under ``strace -f -c`` (start-up subtracted)."""
+
+    def by_syscall(size: int, file: str) -> dict[str, int]:
+        command = ["strace", "-f", "-c", "-o", file, sys.executable, "-m",
+                   "bench.instructions", "run", workload, runtime, str(size)]
+        subprocess.run(command, capture_output=True, check=True, cwd=HERE.parent, timeout=600,
+                       env={**os.environ, "PYTHONHASHSEED": HASH_SEED})
+        return _calls_by_syscall(Path(file).read_text())
+
+    rows = _per_operation_by_name(workload, scale, by_syscall)
+    lines = [f"{workload} on {runtime}: {sum(calls for calls, _ in rows):.2f} system calls "
+             "per operation"]
+    lines += [f"  {calls:8.2f}  {name}" for calls, name in rows if abs(calls) >= 0.01]
+    return lines
+
+
+Measure = Callable[[int, str], dict[str, int]]  # (operations, a scratch file) -> {name: count}
+
+
+def _per_operation_by_name(workload: str, scale: float,
+                           measure: Measure) -> list[tuple[float, str]]:
+    """``measure`` with n operations and with none, side by side: per name, the
+    difference per operation, largest first."""
     _, base_n, ops_per_n = WORKLOADS[workload]
     n = max(1, int(base_n * scale))
     with tempfile.TemporaryDirectory() as folder:
-        files = [str(Path(folder) / f"strace.{size}") for size in (0, n)]
-        for size, file in zip((0, n), files, strict=True):
-            command = ["strace", "-f", "-c", "-o", file, sys.executable, "-m",
-                       "bench.instructions", "run", workload, runtime, str(size)]
-            subprocess.run(command, capture_output=True, check=True, cwd=HERE.parent,
-                           timeout=600, env={**os.environ, "PYTHONHASHSEED": HASH_SEED})
-        empty, full = (_calls_by_syscall(Path(file).read_text()) for file in files)
+        files = [str(Path(folder) / f"run.{size}") for size in (0, n)]
+        with ThreadPoolExecutor(2) as pool:
+            empty, full = pool.map(measure, (0, n), files)
     operations = n * ops_per_n
     rows = sorted(((full.get(name, 0) - empty.get(name, 0)) / operations, name)
                   for name in set(full) | set(empty))
     rows.reverse()
-    total = sum(calls for calls, _ in rows)
-    lines = [f"{workload} on {runtime}: {total:.2f} system calls per operation"]
-    lines += [f"  {calls:8.2f}  {name}" for calls, name in rows if abs(calls) >= 0.01]
-    return lines
+    return rows
 
 
 def _calls_by_syscall(strace_summary: str) -> dict[str, int]:

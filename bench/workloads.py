@@ -197,32 +197,40 @@ def memory(rt: Runtime, scale: float, count: int | None = None) -> Result:
 # --- http: aiohttp.web hello-world hit by concurrent aiohttp clients ---
 
 
-def http(rt: Runtime, scale: float) -> Result:
-    from aiohttp import ClientSession, TCPConnector, web
-
-    clients, requests_each = 20, _sized(500, scale)
+async def start_hello_server() -> tuple[Any, str]:
+    """aiohttp.web's hello world on 127.0.0.1: its runner (to clean up with) and its URL."""
+    from aiohttp import web
 
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="Hello, world")
 
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/"
+
+
+async def fetch(url: str, requests: int) -> None:
+    """One keep-alive aiohttp client: ``requests`` GETs of ``url``, one after another."""
+    from aiohttp import ClientSession, TCPConnector
+
+    async with ClientSession(connector=TCPConnector(limit=1)) as session:
+        for _ in range(requests):
+            async with session.get(url) as response:
+                await response.read()
+
+
+def http(rt: Runtime, scale: float) -> Result:
+    clients, requests_each = 20, _sized(500, scale)
+
     async def main() -> float:
-        app = web.Application()
-        app.router.add_get("/", hello)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/"
-
-        async def client() -> None:
-            async with ClientSession(connector=TCPConnector(limit=1)) as session:
-                for _ in range(requests_each):
-                    async with session.get(url) as response:
-                        await response.read()
-
+        runner, url = await start_hello_server()
         start = time.perf_counter()
-        await rt.gather(*[client() for _ in range(clients)])
+        await rt.gather(*[fetch(url, requests_each) for _ in range(clients)])
         wall = time.perf_counter() - start
         await runner.cleanup()
         return wall
