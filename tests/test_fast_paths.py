@@ -383,3 +383,91 @@ def test_a_watched_loop_takes_the_plain_turn() -> None:
 
 def test_the_fast_handle_is_the_contract_s() -> None:
     assert fast.Handle is objects.Handle
+
+
+# --- the current task: asyncio's registry written directly ---------------------------------
+
+
+async def steps_and_their_current_task(say: Callable[[str], None]) -> None:
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def between_steps() -> None:
+        say(f"between steps: {asyncio.current_task()}")
+
+    async def worker(name: str) -> None:
+        for step in range(2):
+            say(f"{name} step {step}: {asyncio.current_task().get_name()}")  # type: ignore[union-attr]
+            loop.call_soon(between_steps)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(asyncio.create_task(worker(name), name=name) for name in "ab"))
+    say(f"main is current: {asyncio.current_task() is main}")
+
+
+async def a_step_while_another_task_is_current(say: Callable[[str], None]) -> None:
+    loop = asyncio.get_running_loop()
+    # (The stuck task's "destroyed but pending" comes when the collector
+    # finds it, which differs between the loops: only the errors are said.)
+    loop.set_exception_handler(lambda _, context: "exception" in context and say(
+        f"handler: {context['exception']!r}"))
+    intruder = "intruder"
+
+    async def victim() -> None:
+        say("victim ran")
+
+    def enter_intruder() -> None:
+        asyncio.tasks._enter_task(loop, intruder)  # type: ignore[attr-defined]
+
+    def leave_intruder() -> None:
+        asyncio.tasks._leave_task(loop, intruder)  # type: ignore[attr-defined]
+
+    loop.call_soon(enter_intruder)
+    task = loop.create_task(victim(), name="victim")  # its step comes after enter_intruder
+    loop.call_soon(leave_intruder)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    say(f"victim done: {task.done()}")  # its one scheduled step failed: stuck, as in asyncio
+    task.get_coro().close()  # type: ignore[union-attr]  # (no "never awaited" warning)
+
+
+async def a_step_that_leaves_itself(say: Callable[[str], None]) -> None:
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    loop.set_exception_handler(lambda _, context: say(f"handler: {context.get('exception')!r}"))
+
+    async def leaver() -> None:
+        asyncio.tasks._leave_task(loop, asyncio.current_task())  # type: ignore[attr-defined,arg-type]
+        say("left the registry by hand")
+
+    task = loop.create_task(leaver(), name="leaver")
+    try:
+        await task
+    except BaseException as exc:  # whatever happens is the transcript
+        say(f"await task: {exc!r}")
+    say(f"current after: {asyncio.current_task() is main}")
+
+
+REGISTRY_PROGRAMS = [steps_and_their_current_task, a_step_while_another_task_is_current,
+                     a_step_that_leaves_itself]
+
+
+@pytest.mark.parametrize("program", REGISTRY_PROGRAMS, ids=lambda p: p.__name__)
+def test_a_step_registers_its_task_as_the_plain_one_does(program: Program) -> None:
+    lines = assert_same_on_both(program)
+    assert lines[-1].startswith("returned")
+
+
+def test_the_registry_written_directly_is_the_one_current_task_reads() -> None:
+    # Python 3.11-3.13 keep it in a dict; the step then writes it itself.
+    assert type(fast._CURRENT_TASKS) is dict
+    assert fast._CURRENT_TASKS is asyncio.tasks._current_tasks  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("program", REGISTRY_PROGRAMS, ids=lambda p: p.__name__)
+def test_without_a_dict_registry_the_step_asks_asyncio_s_functions(
+        program: Program, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a Python that keeps the running task elsewhere (3.14).
+    plain = transcript(program, plain=True, clock=miniloop.VirtualClock())
+    monkeypatch.setattr(fast, "_CURRENT_TASKS", fast._RegistryThroughCalls())
+    assert transcript(program, plain=False, clock=miniloop.VirtualClock()) == plain
