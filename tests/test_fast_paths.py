@@ -471,3 +471,37 @@ def test_without_a_dict_registry_the_step_asks_asyncio_s_functions(
     plain = transcript(program, plain=True, clock=miniloop.VirtualClock())
     monkeypatch.setattr(fast, "_CURRENT_TASKS", fast._RegistryThroughCalls())
     assert transcript(program, plain=False, clock=miniloop.VirtualClock()) == plain
+
+
+# --- the classes a loop makes its objects from, asked once ------------------------------------
+
+
+def test_a_fast_loop_subclass_naming_its_own_classes_gets_them() -> None:
+    from miniloop.assembly import FastLoop
+
+    class MyFuture(fast.Future):  # type: ignore[misc]
+        __slots__ = ()
+
+    class MyTask(fast.Task):
+        __slots__ = ()
+
+    class MyLoop(FastLoop):
+        future_class = MyFuture
+        task_class = MyTask
+
+    async def nothing() -> None:
+        pass
+
+    loop = MyLoop()
+    try:
+        assert type(loop.create_future()) is MyFuture
+        task = loop.create_task(nothing())
+        assert type(task) is MyTask
+        loop.run_until_complete(task)
+    finally:
+        loop.close()
+    default = miniloop.Loop()
+    try:
+        assert type(default.create_future()) is fast.Future
+    finally:
+        default.close()
