@@ -54,15 +54,27 @@ DEFAULT_LIMIT = 2 ** 16  # 64 KiB: the longest line readline() accepts
 ClientConnected = Callable[["StreamReader", "StreamWriter"], Awaitable[None] | None]
 
 
+def stream_classes(loop: Any) -> tuple[type[StreamReader], type[StreamReaderProtocol],
+                                       type[StreamWriter]]:
+    """The reader, protocol and writer classes of ``loop``'s streams.
+
+    These, unless the loop names classes of its own with the same
+    behaviour (``stream_classes``: the fast loop does, ``fast/streams.py``).
+    """
+    return getattr(loop, "stream_classes", None) or (StreamReader, StreamReaderProtocol,
+                                                      StreamWriter)
+
+
 async def open_connection(host: Any = None, port: Any = None, *, limit: int = DEFAULT_LIMIT,
                           **kwds: Any) -> tuple[StreamReader, StreamWriter]:
     """Connect to ``host``:``port``; a ``(reader, writer)`` pair (``kwds`` go to
     ``loop.create_connection``)."""
     loop = get_running_loop()
-    reader = StreamReader(limit=limit, loop=loop)
-    protocol = StreamReaderProtocol(reader, loop=loop)
+    reader_class, protocol_class, writer_class = stream_classes(loop)
+    reader = reader_class(limit=limit, loop=loop)
+    protocol = protocol_class(reader, loop=loop)
     transport, _ = await loop.create_connection(lambda: protocol, host, port, **kwds)
-    writer = StreamWriter(transport, protocol, reader, loop)
+    writer = writer_class(transport, protocol, reader, loop)
     return reader, writer
 
 
@@ -73,10 +85,11 @@ async def start_server(client_connected_cb: ClientConnected, host: Any = None,
     If the callback is a coroutine function, each call runs as a task.
     """
     loop = get_running_loop()
+    reader_class, protocol_class, _ = stream_classes(loop)
 
     def factory() -> StreamReaderProtocol:
-        reader = StreamReader(limit=limit, loop=loop)
-        return StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+        reader = reader_class(limit=limit, loop=loop)
+        return protocol_class(reader, client_connected_cb, loop=loop)
 
     return await loop.create_server(factory, host, port, **kwds)
 
@@ -85,10 +98,11 @@ async def open_unix_connection(path: Any = None, *, limit: int = DEFAULT_LIMIT,
                                **kwds: Any) -> tuple[StreamReader, StreamWriter]:
     """``open_connection`` for a Unix domain socket at ``path``."""
     loop = get_running_loop()
-    reader = StreamReader(limit=limit, loop=loop)
-    protocol = StreamReaderProtocol(reader, loop=loop)
+    reader_class, protocol_class, writer_class = stream_classes(loop)
+    reader = reader_class(limit=limit, loop=loop)
+    protocol = protocol_class(reader, loop=loop)
     transport, _ = await loop.create_unix_connection(lambda: protocol, path, **kwds)
-    writer = StreamWriter(transport, protocol, reader, loop)
+    writer = writer_class(transport, protocol, reader, loop)
     return reader, writer
 
 
@@ -96,10 +110,11 @@ async def start_unix_server(client_connected_cb: ClientConnected, path: Any = No
                             limit: int = DEFAULT_LIMIT, **kwds: Any) -> Any:
     """``start_server`` on a Unix domain socket at ``path``."""
     loop = get_running_loop()
+    reader_class, protocol_class, _ = stream_classes(loop)
 
     def factory() -> StreamReaderProtocol:
-        reader = StreamReader(limit=limit, loop=loop)
-        return StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+        reader = reader_class(limit=limit, loop=loop)
+        return protocol_class(reader, client_connected_cb, loop=loop)
 
     return await loop.create_unix_server(factory, path, **kwds)
 
@@ -220,7 +235,7 @@ class StreamReaderProtocol(FlowControlMixin, asyncio.Protocol):
         self._over_ssl = transport.get_extra_info("sslcontext") is not None
         if self._client_connected_cb is None:
             return
-        writer = StreamWriter(transport, self, reader, self._loop)
+        writer = stream_classes(self._loop)[2](transport, self, reader, self._loop)
         if sys.version_info < (3, 13):
             self._stream_writer = writer
         result = self._client_connected_cb(reader, writer)  # type: ignore[arg-type]
@@ -491,6 +506,9 @@ class StreamReader:
             return
         self._buffer.extend(data)
         self._wakeup_waiter()
+        self._maybe_pause_transport()
+
+    def _maybe_pause_transport(self) -> None:
         if (self._transport is not None and not self._paused
                 and len(self._buffer) > 2 * self._limit):
             try:
@@ -503,6 +521,14 @@ class StreamReader:
 
     async def _wait_for_data(self, func_name: str) -> None:
         """Park until feed_data() or feed_eof() (resuming reading if it was paused)."""
+        waiter = self._new_waiter(func_name)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _new_waiter(self, func_name: str) -> Any:
+        """The future that ``func_name()`` parks on until data (or EOF) arrives."""
         # One waiter at a time: with two, which one would get the bytes?
         if self._waiter is not None:
             raise RuntimeError(f"{func_name}() called while another coroutine is "
@@ -514,10 +540,7 @@ class StreamReader:
             self._paused = False
             self._transport.resume_reading()
         self._waiter = self._loop.create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
+        return self._waiter
 
     # --- the task's side: bytes go out ---------------------------------------------------
 
@@ -589,10 +612,7 @@ class StreamReader:
         if match_start > self._limit:
             raise LimitOverrunError(
                 "Separator is found, but chunk is longer than limit", match_start)
-        chunk = bytes(memoryview(self._buffer)[:match_end])
-        del self._buffer[:match_end]
-        self._maybe_resume_transport()
-        return chunk
+        return self._take(match_end)
 
     async def read(self, n: int = -1) -> bytes:
         """Read up to ``n`` bytes (as soon as any are there); all until EOF if ``n`` < 0."""
@@ -611,15 +631,7 @@ class StreamReader:
             return b"".join(blocks)
         if not self._buffer and not self._eof:
             await self._wait_for_data("read")
-        buffer = self._buffer
-        if len(buffer) <= n:
-            data = bytes(buffer)
-            buffer.clear()
-        else:
-            data = bytes(memoryview(buffer)[:n])
-            del buffer[:n]
-        self._maybe_resume_transport()
-        return data
+        return self._take(n)
 
     async def readexactly(self, n: int) -> bytes:
         """Read exactly ``n`` bytes; IncompleteReadError if EOF comes first."""
@@ -635,8 +647,12 @@ class StreamReader:
                 self._buffer.clear()
                 raise IncompleteReadError(incomplete, n)
             await self._wait_for_data("readexactly")
+        return self._take(n)
+
+    def _take(self, n: int) -> bytes:
+        """The first ``n`` bytes of the buffer (all of it, if fewer), taken out of it."""
         buffer = self._buffer
-        if len(buffer) == n:
+        if len(buffer) <= n:
             data = bytes(buffer)
             buffer.clear()
         else:
