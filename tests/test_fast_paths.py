@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import selectors
 import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -341,25 +340,7 @@ def test_the_turn_s_direct_epoll_sees_the_io_the_selector_does() -> None:
     assert lines[-1] == "returned 'done'" and "read b'ping'" in lines
 
 
-def test_epoll_s_events_read_as_the_selector_s() -> None:
-    if fast_loop._EPOLL_SELECTOR is None:
-        pytest.skip("no epoll here")
-    selector = selectors.EpollSelector()
-    pairs = [socket.socketpair() for _ in range(3)]
-    try:
-        _quiet, talking, hung_up = pairs
-        talking[1].send(b"x")
-        hung_up[1].close()
-        for mine, _ in pairs:
-            selector.register(mine, selectors.EVENT_READ | selectors.EVENT_WRITE, mine.fileno())
-        raw = selector._selector.poll(0, 10)  # type: ignore[attr-defined]
-        assert sorted(fast_loop._as_selector_events(selector, raw), key=str) == sorted(
-            selector.select(0), key=str)
-    finally:
-        selector.close()
-        for mine, theirs in pairs:
-            mine.close()
-            theirs.close()
+# How epoll's own answer is read (as select() reads it): tests/test_fast_readiness.py.
 
 
 def test_a_watched_loop_takes_the_plain_turn() -> None:

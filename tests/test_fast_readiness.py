@@ -1,7 +1,7 @@
 """fast/readiness.py: ready descriptors onto the ready queue in one loop.
 
-Pinned against the plain steps (``contract/selector.py``, and the fast
-turn's ``_as_selector_events``): the same handles on the ready queue, in
+Pinned against the plain steps (``contract/selector.py``, reading what
+``selector.select()`` says): the same handles on the ready queue, in
 the same order, and the same registrations left in the selector, for
 readers, writers, hang-ups and handles cancelled since they were
 registered. ``ReadyLoop`` is the fast loop with the mixin on top, as

@@ -38,15 +38,15 @@ instructions per switch, ``spawn`` from 54,121 to 51,034 per task, and
 * **the work of the fast sleep and gather** (``_arm_alarm``, ``_gather``;
   ``primitives.py`` says what they replace and what they gained);
 * **a turn that asks epoll directly when it need not wait**
-  (``FastLoopMixin._run_once``, ``_wait_for_io``,
-  ``_as_selector_events``). Plain: every
+  (``FastLoopMixin._run_once``, ``_wait_for_io``, and
+  ``readiness.py: queue_epoll_events``). Plain: every
   turn calls ``clock.wait``, which computes a timeout (``min``, ``max``,
   ``time.monotonic``) and calls ``selector.select``, a Python method
   around ``epoll.poll``: about 8,700 instructions for a turn with work
   ready, which finds no IO almost every time. Fast: with the real clock
   and the standard epoll selector, a turn that would not sleep (work
-  ready, or a timer due) calls ``epoll.poll(0, ...)`` itself and builds
-  ``(key, events)`` pairs only when something is ready; any other clock
+  ready, or a timer due) calls ``epoll.poll(0, ...)`` itself and queues
+  the handles of what is ready straight from epoll's answer; any other clock
   or selector gets ``clock.wait``. Measured: ``switch`` 7,579 -> 7,031
   instructions per switch (10 tasks a turn), drop-in 8,037 -> 7,503; and
   with the turns that may sleep in a method of their own
@@ -76,7 +76,6 @@ from __future__ import annotations
 import asyncio.futures
 import contextvars
 import heapq
-import select
 import selectors
 import types
 from collections import deque
@@ -85,12 +84,13 @@ from typing import Any
 from miniloop.contract import objects
 from miniloop.core import futures as core_futures
 from miniloop.core import primitives, tasks
-from miniloop.core.clock import POLL, Events, RealClock
+from miniloop.core.clock import POLL, RealClock
 from miniloop.core.events import register_task
 from miniloop.core.futures import PENDING, set_result_unless_cancelled
 from miniloop.core.loop import TimerHandle
 from miniloop.core.observer import before_waiting_for_ever
 from miniloop.fast import futures
+from miniloop.fast.readiness import queue_epoll_events
 
 _new_object = object.__new__
 _COROUTINE = types.CoroutineType
@@ -109,21 +109,6 @@ _SLEEP_CONTEXT = contextvars.Context()
 
 # The selector whose poll the turn may take directly (see FastLoopMixin._run_once).
 _EPOLL_SELECTOR = getattr(selectors, "EpollSelector", None)
-
-
-def _as_selector_events(selector: Any, raw_events: list[tuple[int, int]]) -> Events:
-    """epoll's ``(fd, mask)`` pairs as ``selector.select()`` gives them: ``(key, events)``."""
-    keys = selector._fd_to_key
-    events: Events = []
-    for fd, mask in raw_events:
-        key = keys.get(fd)
-        if key is not None:
-            # epoll says "in", "out", and errors or hang-ups (which wake
-            # both a reader and a writer, as select() reports them).
-            readiness = ((selectors.EVENT_READ if mask & ~select.EPOLLOUT else 0)
-                         | (selectors.EVENT_WRITE if mask & ~select.EPOLLIN else 0))
-            events.append((key, readiness & key.events))
-    return events
 
 
 class FastLoopMixin:
@@ -165,8 +150,10 @@ class FastLoopMixin:
         if self.observer is not None:  # a tool or debug mode watches: the plain turn
             return super()._run_once()  # type: ignore[misc,no-any-return]
         timers = self._timers
-        if timers and (self._cancelled_timers or timers[0][2]._cancelled):
-            self._forget_cancelled_timers()
+        if timers and (timers[0][2]._cancelled or (
+                len(timers) > SWEEP_MIN_TIMERS
+                and self._cancelled_timers > SWEEP_MIN_CANCELLED_FRACTION * len(timers))):
+            self._forget_cancelled_timers()  # only when it has something to forget
             timers = self._timers
         ready = self._ready
         selector = self._selector
@@ -177,7 +164,7 @@ class FastLoopMixin:
             # signal does not interrupt it: no InterruptedError to catch.
             raw_events = selector._selector.poll(0, len(selector._fd_to_key) or 1)
             if raw_events:
-                self._process_io_events(_as_selector_events(selector, raw_events))  # type: ignore[attr-defined]
+                queue_epoll_events(self, selector, raw_events)
         elif self._wait_for_io(ready, timers):
             return
         if timers:
@@ -213,7 +200,7 @@ class FastLoopMixin:
             # A timer is due already: as in _run_once, ask epoll directly.
             raw_events = selector._selector.poll(0, len(selector._fd_to_key) or 1)
             if raw_events:
-                self._process_io_events(_as_selector_events(selector, raw_events))  # type: ignore[attr-defined]
+                queue_epoll_events(self, selector, raw_events)
             return False
         io_events = clock.wait(selector, deadline)
         if io_events:
