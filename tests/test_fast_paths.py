@@ -534,3 +534,20 @@ def test_a_future_without_an_exception_has_no_del_frame() -> None:
         future.exception()
     finally:
         loop.close()
+
+
+def test_a_turn_that_sleeps_in_epoll_itself_never_wakes_before_the_timer() -> None:
+    if fast_loop._EPOLL_SELECTOR is None:
+        pytest.skip("no epoll here")
+    loop = miniloop.Loop()
+    try:
+        assert type(loop._selector) is fast_loop._EPOLL_SELECTOR  # the direct wait is taken
+        woke: list[tuple[float, float]] = []
+        for delay in (0.0004, 0.0123, 0.02):  # under, between and on milliseconds
+            when = loop.time() + delay
+            loop.call_at(when, lambda due: woke.append((loop.time(), due)), when)
+            loop.run_until_complete(asyncio.sleep(0.03))
+        assert len(woke) == 3
+        assert all(now >= when for now, when in woke)
+    finally:
+        loop.close()

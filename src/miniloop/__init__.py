@@ -170,9 +170,12 @@ _events.set_default_loop_factory(_new_loop)
 
 def _check_for_deadlock(loop: Any) -> bool:
     """The deadlock report, imported the first time a loop would wait for ever."""
-    from miniloop.tools import deadlock
-
-    return deadlock.break_deadlock(loop)  # looked up at each call, so that tests can stand in
+    # Found in sys.modules once loaded: an import statement would run
+    # importlib's Python code at every call (~45,000 instructions, at each
+    # wait of a loop that has only sockets to wait on).
+    deadlock = (sys.modules.get("miniloop.tools.deadlock")
+                or importlib.import_module("miniloop.tools.deadlock"))
+    return deadlock.break_deadlock(loop)  # type: ignore[no-any-return]  # looked up at each call, so that tests can stand in
 
 
 # Every loop is checked, watched or not: the report is on whenever miniloop is.

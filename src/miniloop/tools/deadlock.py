@@ -114,8 +114,9 @@ def _something_can_wake(loop: Any) -> bool:
     """True if IO, a thread or a signal could still wake the loop."""
     ssock = getattr(loop, "_ssock", None)  # the core loop alone has no self-pipe
     self_pipe = ssock.fileno() if ssock is not None else None
-    if any(key.fd != self_pipe for key in loop._selector.get_map().values()):
-        return True
+    for fd in loop._selector.get_map():  # the descriptors: no key looked up
+        if fd != self_pipe:
+            return True
     pending = getattr(loop, "_outside_work_pending", None)
     if callable(pending) and pending():
         return True
