@@ -71,7 +71,7 @@ instructions per switch, ``spawn`` from 54,121 to 51,034 per task, and
   task factory", a class attribute of the contract's, which the fast
   loop makes its own: ``spawn`` 29,326, drop-in 40,849.
 
-Read next: ``../tools/``, the tools that watch a loop.
+Read next: ``timers.py`` in this folder.
 """
 
 from __future__ import annotations

@@ -24,15 +24,14 @@ Measured (``python -m bench --instructions --workloads http --scale
 0.5``, CPython 3.11, on top of ``timers.py``): the mixin took ``http``
 from 526,898 to 524,462 instructions per request, and the fast turn
 calling ``queue_epoll_events`` on to 521,860 (asyncio: 519,257).
-``IOEventsMixin`` is not stacked on ``FastLoop`` yet (``../assembly.py``
-names the mixins).
+``../assembly.py`` stacks ``IOEventsMixin`` on ``FastLoop``.
 
 Nobody may be watching: a tool hears of each ready descriptor
 (``io_ready``) in the plain steps, and the fast turn is not taken then
 either. ``tests/test_fast_readiness.py`` runs the same IO through the
 plain steps and these and compares.
 
-Read next: ``../tools/``, the tools that watch a loop.
+Read next: ``io.py`` in this folder.
 """
 
 from __future__ import annotations
