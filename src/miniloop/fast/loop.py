@@ -18,17 +18,12 @@ instructions per switch, ``spawn`` from 54,121 to 51,034 per task, and
   observer (no tool, no debug mode) the same steps run with the queue's
   methods bound once, and only what has something to do is called; with an
   observer, the plain turn runs, moment by moment;
-* **call_soon, call_at and create_task in one frame each**. Plain: each
-  passes through the contract's checks (debug mode, the task factory) and
-  then the core's method, and a Handle or TimerHandle is made by two or
-  three ``__init__``s. Fast: outside debug mode and without a task
-  factory, one method does it all;
-* **a sleep's timer shares one empty context**. Plain: ``call_later``
-  copies the caller's context for every timer. The callback of a sleep's
-  timer (``set_result_unless_cancelled``, miniloop's or asyncio's) reads no
-  context variable, and the timer is never handed to the program, so the
-  fast loop gives all of them one empty context: 64 bytes and a copy less
-  per sleeping task;
+* **call_soon and create_task in one frame each** (``call_at``'s one
+  frame is ``timers.py``'s). Plain: each passes through the contract's
+  checks (debug mode, the task factory) and then the core's method, and a
+  Handle is made by two or three ``__init__``s. Fast: outside debug mode
+  and without a task factory, one method does it all;
+* **a sleep's timer shares one empty context** (``timers.py``);
 * **sweeping a heap full of cancelled timers**
   (``FastLoopMixin._forget_cancelled_timers``). Plain: a cancelled timer
   stays in the heap until it reaches the top. Fast: once more than half of
@@ -76,7 +71,6 @@ Read next: ``timers.py`` in this folder.
 
 from __future__ import annotations
 
-import asyncio.futures
 import contextvars
 import heapq
 import math
@@ -85,12 +79,11 @@ import types
 from collections import deque
 from typing import Any
 
-from miniloop.contract import objects
 from miniloop.core import futures as core_futures
 from miniloop.core import primitives, tasks
 from miniloop.core.clock import MAX_SLEEP, POLL, RealClock
 from miniloop.core.events import register_task
-from miniloop.core.futures import PENDING, set_result_unless_cancelled
+from miniloop.core.futures import PENDING
 from miniloop.core.loop import TimerHandle
 from miniloop.core.observer import before_waiting_for_ever
 from miniloop.fast import futures
@@ -103,12 +96,6 @@ _COROUTINE = types.CoroutineType
 # fraction of them are cancelled (asyncio's rule).
 SWEEP_MIN_TIMERS = 100
 SWEEP_MIN_CANCELLED_FRACTION = 0.5
-
-# The callbacks of sleeps' timers: they only set a future's result.
-_SLEEP_CALLBACKS = frozenset({set_result_unless_cancelled,
-                              getattr(asyncio.futures, "_set_result_unless_cancelled", None)})
-# ... and the one context they all run in (they read no variable).
-_SLEEP_CONTEXT = contextvars.Context()
 
 
 # The selector whose poll the turn may take directly (see FastLoopMixin._run_once).
@@ -230,38 +217,6 @@ class FastLoopMixin:
         if self.observer:
             self.observer.scheduled(handle)
         return handle
-
-    def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> Any:
-        """Run ``callback(*args)`` after ``delay`` seconds."""
-        if self._debug or self._closed or delay is None:
-            return super().call_later(delay, callback, *args, context=context)  # type: ignore[misc]
-        return self._arm(self.time() + delay, callback, args, context)  # type: ignore[attr-defined]
-
-    def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
-        """Run ``callback(*args)`` when ``loop.time()`` reaches ``when``."""
-        if self._debug or self._closed or when is None:
-            return super().call_at(when, callback, *args, context=context)  # type: ignore[misc]
-        return self._arm(when, callback, args, context)
-
-    def _arm(self, when: float, callback: Any, args: tuple[Any, ...], context: Any) -> Any:
-        # core/loop.py: CoreLoop.call_at, with the TimerHandle filled in here.
-        timer = _new_object(objects.TimerHandle)
-        timer._callback = callback
-        timer._args = args
-        timer._loop = self
-        if context is None:
-            context = (_SLEEP_CONTEXT if callback in _SLEEP_CALLBACKS
-                       else contextvars.copy_context())
-        timer._context = context
-        timer._cancelled = False
-        timer._source_traceback = None
-        timer._when = when
-        timer._order = order = self._clock.arming_order()
-        timer._scheduled = True
-        heapq.heappush(self._timers, (when, order, timer))
-        if self.observer:
-            self.observer.timer_armed(timer)
-        return timer
 
     def _arm_alarm(self, delay: float, result: Any) -> Any:
         """A sleep's alarm, armed (``primitives.py: sleep``); None: take the core's steps.
