@@ -451,8 +451,8 @@ def _reporting_twin(cls: type) -> type:
     """``cls`` with the ``__del__`` that reports a lost exception (made once per class)."""
     twin = _TWINS.get(cls)
     if twin is None:
-        if "__del__" in cls.__dict__ or cls.__del__ is not object.__sizeof__:  # type: ignore[attr-defined]
-            return cls  # it reports already
+        if cls.__del__ is not object.__sizeof__:  # type: ignore[attr-defined]
+            return cls  # a subclass's own __del__: it reports already
         twin = _TWINS[cls] = type(cls)(cls.__name__, (cls,), {
             "__slots__": (), "__del__": _report_if_lost, "__module__": cls.__module__,
             "__qualname__": cls.__qualname__})
