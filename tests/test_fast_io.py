@@ -13,25 +13,30 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
 
 import miniloop
+from miniloop.assembly import FastLoop
 from miniloop.fast import streams as fast_streams
 from miniloop.io import streams as plain_streams
-from tests.test_fast_paths import transcript
+from tests.fast_checks import (
+    Program,
+    Say,
+    assert_same_on,
+    plain_loop,
+    skip_in_plain_mode,
+    transcript,
+)
 
-Say = Callable[[str], None]
-Program = Callable[[Say], Coroutine[Any, Any, Any]]
+pytestmark = skip_in_plain_mode
 
 
 def assert_same_on_both(program: Program) -> list[str]:
     """The transcript of ``program`` on a plain loop, checked equal to a fast loop's."""
-    plain = transcript(program, plain=True)  # real time: real sockets
-    assert transcript(program, plain=False) == plain
-    return plain
+    return assert_same_on({"plain": plain_loop, "fast": FastLoop}, program,
+                          real_time=True)  # real sockets
 
 
 async def connected(handler: Any, *, limit: int = plain_streams.DEFAULT_LIMIT) -> Any:
@@ -65,7 +70,7 @@ def test_the_fast_loop_makes_the_fast_streams_under_the_plain_names() -> None:
             say(f"{reader!r} {writer!r}".split(" fd=")[0])
             await closed(writer, server)
 
-        transcript(program, plain=plain)
+        transcript(program, plain_loop if plain else FastLoop)
     assert made[True] == [plain_streams.StreamReader, plain_streams.StreamReaderProtocol,
                           plain_streams.StreamWriter]
     assert made[False] == list(fast_streams.CLASSES)

@@ -15,51 +15,34 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import miniloop
+from miniloop.assembly import FastLoop
 from miniloop.contract import objects
 from miniloop.fast import futures as fast
 from miniloop.fast import loop as fast_loop
+from tests.fast_checks import (
+    Program,
+    assert_same_on,
+    plain_loop,
+    skip_in_plain_mode,
+    slot_values,
+    socket_pair_with_a_reader,
+    transcript,
+)
 
-Program = Callable[[Callable[[str], None]], Coroutine[Any, Any, Any]]
+pytestmark = skip_in_plain_mode
 
-
-def transcript(program: Program, *, plain: bool, clock: Any = None) -> list[str]:
-    """What ``program`` says, run on a plain or a fast loop."""
-    lines: list[str] = []
-    loop = miniloop.Loop(plain=plain, clock=clock)
-    try:
-        outcome = loop.run_until_complete(program(lines.append))
-        lines.append(f"returned {outcome!r}")
-    except BaseException as exc:  # the program's failure is part of its transcript
-        lines.append(f"raised {exc!r}")
-    finally:
-        loop.close()
-    return lines
+PLAIN_AND_FAST = {"plain": plain_loop, "fast": FastLoop}
 
 
 def assert_same_on_both(program: Program, *, real_time: bool = False) -> list[str]:
-    clock = None if real_time else miniloop.VirtualClock
-    plain = transcript(program, plain=True, clock=clock() if clock else None)
-    fast_lines = transcript(program, plain=False, clock=clock() if clock else None)
-    assert fast_lines == plain
-    return plain
-
-
-def slot_values(obj: Any) -> dict[str, Any]:
-    """Every slot a future or task has, by name (unset ones as '<unset>')."""
-    values = {}
-    for cls in type(obj).__mro__:
-        for name in cls.__dict__.get("__slots__", ()):
-            if name in ("__dict__", "__weakref__"):
-                continue
-            values[name] = getattr(obj, name, "<unset>")
-    return values
+    """The transcript of ``program`` on a plain loop, checked equal to a fast loop's."""
+    return assert_same_on(PLAIN_AND_FAST, program, real_time=real_time)
 
 
 # --- objects made in one frame -------------------------------------------------------------
@@ -299,18 +282,7 @@ def test_set_result_wakes_a_lone_parked_task_where_the_plain_one_does() -> None:
 
 
 async def io_and_callbacks(say: Callable[[str], None]) -> Any:
-    loop = asyncio.get_running_loop()
-    left, right = socket.socketpair()
-    left.setblocking(False)
-    right.setblocking(False)
-    got = loop.create_future()
-
-    def readable() -> None:
-        say(f"read {left.recv(10)!r}")
-        loop.remove_reader(left)
-        got.set_result(None)
-
-    loop.add_reader(left, readable)
+    left, right, got = socket_pair_with_a_reader(say)
 
     async def busy() -> None:
         for turn in range(3):
@@ -449,17 +421,15 @@ def test_the_registry_written_directly_is_the_one_current_task_reads() -> None:
 def test_without_a_dict_registry_the_step_asks_asyncio_s_functions(
         program: Program, monkeypatch: pytest.MonkeyPatch) -> None:
     # As on a Python that keeps the running task elsewhere (3.14).
-    plain = transcript(program, plain=True, clock=miniloop.VirtualClock())
+    plain = transcript(program, plain_loop, miniloop.VirtualClock())
     monkeypatch.setattr(fast, "_CURRENT_TASKS", fast._RegistryThroughCalls())
-    assert transcript(program, plain=False, clock=miniloop.VirtualClock()) == plain
+    assert transcript(program, FastLoop, miniloop.VirtualClock()) == plain
 
 
 # --- the classes a loop makes its objects from, asked once ------------------------------------
 
 
 def test_a_fast_loop_subclass_naming_its_own_classes_gets_them() -> None:
-    from miniloop.assembly import FastLoop
-
     class MyFuture(fast.Future):  # type: ignore[misc]
         __slots__ = ()
 

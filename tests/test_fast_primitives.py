@@ -18,6 +18,9 @@ import pytest
 import miniloop
 from miniloop.core import primitives as core_primitives
 from miniloop.fast import primitives as fast_primitives
+from tests.fast_checks import skip_in_plain_mode
+
+pytestmark = skip_in_plain_mode
 
 Scenario = Callable[[Any, Any, Callable[[str], None]], Coroutine[Any, Any, Any]]
 WAYS = {

@@ -23,6 +23,15 @@ from miniloop.assembly import FastLoop
 from miniloop.contract.selector import SelectorMixin
 from miniloop.fast import loop as fast_loop
 from miniloop.fast import readiness
+from tests.fast_checks import (
+    Say,
+    assert_same_on,
+    plain_loop,
+    skip_in_plain_mode,
+    socket_pair_with_a_reader,
+)
+
+pytestmark = skip_in_plain_mode
 
 needs_epoll = pytest.mark.skipif(fast_loop._EPOLL_SELECTOR is None, reason="no epoll here")
 
@@ -132,19 +141,8 @@ def test_a_watched_loop_takes_the_plain_steps(scene: dict[str, Any]) -> None:
 # --- whole programs -----------------------------------------------------------------------------
 
 
-async def echo_and_readers(say: Callable[[str], None]) -> Any:
-    loop = asyncio.get_running_loop()
-    left, right = socket.socketpair()
-    left.setblocking(False)
-    right.setblocking(False)
-    got = loop.create_future()
-
-    def readable() -> None:
-        say(f"read {left.recv(10)!r}")
-        loop.remove_reader(left)
-        got.set_result(None)
-
-    loop.add_reader(left, readable)
+async def echo_and_readers(say: Say) -> Any:
+    left, right, got = socket_pair_with_a_reader(say)
     right.send(b"ping")
     await got
 
@@ -169,14 +167,6 @@ async def echo_and_readers(say: Callable[[str], None]) -> Any:
 
 
 def test_io_runs_the_same_on_the_ready_loop() -> None:
-    said = []
-    for make in (lambda: miniloop.Loop(plain=True), miniloop.Loop, ReadyLoop):
-        lines: list[str] = []
-        loop = make()
-        try:
-            lines.append(repr(loop.run_until_complete(echo_and_readers(lines.append))))
-        finally:
-            loop.close()
-        said.append(lines)
-    assert said[0] == said[1] == said[2]
-    assert said[0][0] == "read b'ping'" and said[0][-1] == "'done'"
+    loops = {"plain": plain_loop, "default": miniloop.Loop, "ready": ReadyLoop}
+    lines = assert_same_on(loops, echo_and_readers, real_time=True)
+    assert lines[0] == "read b'ping'" and lines[-1] == "returned 'done'"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,8 +20,17 @@ from miniloop.assembly import FastLoop, Loop
 from miniloop.contract import objects
 from miniloop.fast import timers
 from miniloop.fast.loop import FastLoopMixin
+from tests.fast_checks import (
+    LoopMaker,
+    Program,
+    Say,
+    assert_same_on,
+    plain_loop,
+    skip_in_plain_mode,
+    slot_values,
+)
 
-Program = Callable[[Callable[[str], None]], Coroutine[Any, Any, Any]]
+pytestmark = skip_in_plain_mode
 
 
 TimedLoop: Any = FastLoop  # assembly.py stacks the mixin on the fast loop
@@ -35,42 +44,16 @@ class UntimedLoop(FastLoopMixin, Loop):
     """The fast loop of fast/loop.py alone: what the mixin's timers are compared with."""
 
 
-LOOPS: dict[str, Callable[..., Any]] = {
-    "plain": lambda **kw: miniloop.Loop(plain=True, **kw),
+LOOPS: dict[str, LoopMaker] = {
+    "plain": plain_loop,
     "fast": UntimedLoop,
     "timed": TimedLoop,
 }
 
 
-def transcript(program: Program, make_loop: Callable[..., Any], clock: Any = None) -> list[str]:
-    """What ``program`` says on the loop ``make_loop`` makes."""
-    lines: list[str] = []
-    loop = make_loop(clock=clock)
-    try:
-        outcome = loop.run_until_complete(program(lines.append))
-        lines.append(f"returned {outcome!r}")
-    except BaseException as exc:  # the program's failure is part of its transcript
-        lines.append(f"raised {exc!r}")
-    finally:
-        loop.close()
-    return lines
-
-
 def assert_same_everywhere(program: Program, *, real_time: bool = False) -> list[str]:
-    said = {name: transcript(program, make, None if real_time else miniloop.VirtualClock())
-            for name, make in LOOPS.items()}
-    assert said["timed"] == said["plain"] == said["fast"]
-    return said["plain"]
-
-
-def slot_values(obj: Any) -> dict[str, Any]:
-    """Every slot of a handle, by name (unset ones as '<unset>')."""
-    values = {}
-    for cls in type(obj).__mro__:
-        for name in cls.__dict__.get("__slots__", ()):
-            if name not in ("__dict__", "__weakref__"):
-                values[name] = getattr(obj, name, "<unset>")
-    return values
+    """The transcript of ``program`` on the plain loop, checked equal on the other two."""
+    return assert_same_on(LOOPS, program, real_time=real_time)
 
 
 def test_the_timed_loop_is_the_fast_loop_with_the_mixin_first() -> None:
@@ -237,7 +220,7 @@ def test_cancelled_timers_are_forgotten_as_the_fast_loop_forgets_them(armed: int
 # --- whole programs -----------------------------------------------------------------------------
 
 
-async def timeouts(say: Callable[[str], None]) -> Any:
+async def timeouts(say: Say) -> Any:
     loop = asyncio.get_running_loop()
     for limit in (0.5, 2.0):
         try:
@@ -268,7 +251,7 @@ def test_timeouts_run_the_same_on_the_timed_loop() -> None:
     assert "later 0.2" not in lines and lines[-1] == "returned 'done'"
 
 
-async def aiohttp_requests(say: Callable[[str], None]) -> Any:
+async def aiohttp_requests(say: Say) -> Any:
     aiohttp = pytest.importorskip("aiohttp")
     from aiohttp import web
 
