@@ -8,6 +8,7 @@ pin miniloop's own mechanics and its deliberate differences.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
 import types
 from typing import Any
@@ -249,6 +250,21 @@ def test_an_eager_task_that_waits_becomes_a_normal_task(loop: Any) -> None:
         return task.done(), registered, await task
 
     assert loop.run_until_complete(creator()) == (False, True, "later")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are 3.12+")
+def test_the_eager_factory_on_an_asyncio_loop_says_to_use_asyncio_s() -> None:
+    aio_loop = asyncio.new_event_loop()
+    aio_loop.set_task_factory(miniloop.eager_task_factory)
+    main = returns("never")
+    try:
+        with pytest.raises(TypeError, match=(
+                r"^miniloop\.eager_task_factory makes tasks for miniloop's loops, not for "
+                r"asyncio\.\w+\.\w+; on asyncio's own loops, use asyncio\.eager_task_factory$")):
+            aio_loop.run_until_complete(main)
+        assert inspect.getcoroutinestate(main) == inspect.CORO_CLOSED  # no "never awaited"
+    finally:
+        aio_loop.close()
 
 
 def test_ensure_future_wraps_awaitables_and_checks_loops(loop: Any) -> None:

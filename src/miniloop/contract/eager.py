@@ -69,9 +69,29 @@ def create_eager_task_factory(custom_task_constructor: Callable[..., Any]) -> Ta
     return factory
 
 
+def _not_a_miniloop_loop(loop: Any, coro: Coroutine[Any, Any, Any]) -> TypeError:
+    # No task will ever run the coroutine: close it, so that the error is
+    # not followed by a "coroutine ... was never awaited" warning.
+    if isinstance(coro, Coroutine):
+        coro.close()
+    return TypeError(
+        f"miniloop.eager_task_factory makes tasks for miniloop's loops, not for "
+        f"{type(loop).__module__}.{type(loop).__qualname__}; on asyncio's own loops, "
+        f"use asyncio.eager_task_factory")
+
+
 if versions.EAGER_TASKS:
 
     def eager_task_factory(loop: Any, coro: Coroutine[Any, Any, Any], *, name: object = None,
                            context: Any = None) -> Any:
-        """A task factory whose tasks start at once (see the top of this module)."""
-        return loop.task_class(coro, loop=loop, name=name, context=context, eager_start=True)
+        """A task factory whose tasks start at once (see the top of this module).
+
+        For miniloop's loops: it makes the loop's own kind of task. On
+        asyncio's loops, use ``asyncio.eager_task_factory``.
+        """
+        try:
+            task_class = loop.task_class
+        except AttributeError:  # asked, not checked up front: every eager task comes this way
+            raise _not_a_miniloop_loop(loop, coro) from None
+        return task_class(coro, loop=loop, name=name, context=context, eager_start=True)
+
