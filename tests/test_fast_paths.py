@@ -23,6 +23,7 @@ import pytest
 import miniloop
 from miniloop.assembly import FastLoop
 from miniloop.contract import objects
+from miniloop.contract.watching import Observer, watch
 from miniloop.fast import futures as fast
 from miniloop.fast import loop as fast_loop
 from tests.fast_checks import (
@@ -332,6 +333,74 @@ def test_a_watched_loop_takes_the_plain_turn() -> None:
     finally:
         loop.observer = None
         loop.close()
+
+
+class StepWatcher(Observer):
+    """Writes down the moments of tasks' steps, by task name."""
+
+    def __init__(self, said: Callable[[str], None]) -> None:
+        self.said = said
+
+    def scheduled(self, entry: Any) -> None:
+        # The plain loop schedules a Handle of task._step, the fast one the task.
+        task = getattr(getattr(entry, "_callback", None), "__self__", entry)
+        if isinstance(task, asyncio.Task):
+            self.said(f"scheduled {name_of(task)}")
+
+    def step_started(self, task: Any) -> None:
+        self.said(f"step of {name_of(task)} (current: {asyncio.current_task() is task}, "
+                  f"context: {which.get()})")
+
+    def step_ended(self, task: Any) -> None:
+        self.said(f"stepped {name_of(task)} (done: {task.done()})")
+
+
+def name_of(task: Any) -> str:
+    name: str = task.get_name()
+    return "main" if name.startswith("Task-") else name  # numbered in the order of the process
+
+
+which: contextvars.ContextVar[str] = contextvars.ContextVar("which", default="none")
+
+
+async def watched_tasks(say: Callable[[str], None]) -> str:
+    # Watched from here on: the steps of the scene are all seen from their start.
+    watch(asyncio.get_running_loop(), StepWatcher(say))
+    return await asyncio.create_task(scene_of_steps(), name="scene")
+
+
+async def scene_of_steps() -> str:
+    loop = asyncio.get_running_loop()
+    blocker = loop.create_future()
+
+    async def spins() -> None:
+        which.set("spins")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    async def fails() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("no")
+
+    async def waits() -> None:
+        await blocker
+
+    first, second, third = (asyncio.create_task(coro(), name=coro.__name__)
+                            for coro in (spins, fails, waits))
+    await asyncio.sleep(0)
+    third.cancel("enough")
+    results = await asyncio.gather(first, second, third, return_exceptions=True)
+    return repr(results)
+
+
+def test_a_watched_fast_loop_tells_the_observer_what_the_plain_one_does() -> None:
+    # The fast step asks once whether anyone watches; if so, the plain step
+    # runs and tells the observer every moment, in the task's context.
+    lines = assert_same_on_both(watched_tasks)
+    assert "step of spins (current: True, context: spins)" in lines
+    assert "stepped fails (done: True)" in lines
+    assert "scheduled spins" in lines
+    assert lines[-1] == "returned \"[None, ValueError('no'), CancelledError('')]\""
 
 
 def test_the_fast_handle_is_the_contract_s() -> None:
