@@ -15,9 +15,12 @@ instructions per switch, ``spawn`` from 54,121 to 51,034 per task, and
   (``FastLoopMixin._run_once``). Plain: ``CoreLoop._run_once`` tests the
   observer at each moment, asks ``_forget_cancelled_timers`` and the clock
   through method calls, and keeps each entry in a local. Fast: with no
-  observer (no tool, no debug mode) the same steps run with the queue's
-  methods bound once, and only what has something to do is called; with an
-  observer, the plain turn runs, moment by moment;
+  observer (no tool, no debug mode) the same steps run, and only what has
+  something to do is called; with an observer, the plain turn runs,
+  moment by moment. (The queue's ``popleft`` was once bound in a local;
+  called as ``ready.popleft()`` it is a call CPython 3.11 specializes:
+  ``switch`` 6,351 -> 6,173 instructions per switch, drop-in 6,815 ->
+  6,638, n=2000);
 * **call_soon and create_task in one frame each** (``call_at``'s one
   frame is ``timers.py``'s). Plain: each passes through the contract's
   checks (debug mode, the task factory) and then the core's method, and a
@@ -167,9 +170,11 @@ class FastLoopMixin:
                 ready.append(due)
             due = None  # type: ignore[assignment]  # no reference to it from this frame (see Handle._run)
         # Run only what is ready now; what they schedule waits a turn.
-        popleft = ready.popleft
+        # ready.popleft() each time, not a bound popleft kept in a local:
+        # CPython 3.11 specializes a call of the method (as C's own call)
+        # but not a call of a bound built-in taking no arguments.
         for _ in range(len(ready)):
-            popleft()._run()
+            ready.popleft()._run()
 
     def _wait_for_io(self, ready: Any, timers: list[Any]) -> bool:
         """The turn's wait, when it may sleep (or another clock or selector is used).
