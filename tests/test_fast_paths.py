@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 import pytest
@@ -405,6 +406,72 @@ def test_a_watched_fast_loop_tells_the_observer_what_the_plain_one_does() -> Non
 
 def test_the_fast_handle_is_the_contract_s() -> None:
     assert fast.Handle is objects.Handle
+
+
+# --- coroutines of other kinds: their steps send through their own method ---------------------
+
+
+class Countdown(Coroutine[Any, Any, str]):
+    """A coroutine written as a class: CoroutineType.send would refuse it."""
+
+    def __init__(self, say: Callable[[str], None], steps: int) -> None:
+        self.say, self.left = say, steps
+
+    def send(self, value: Any) -> Any:
+        if self.left == 0:
+            raise StopIteration("counted down")
+        self.say(f"countdown {self.left}")
+        self.left -= 1
+        return None  # a bare yield: step again next turn
+
+    def throw(self, *error: Any) -> Any:
+        self.say(f"countdown got {error[-1] if len(error) > 1 else error[0]!r}")
+        raise StopIteration("stopped")
+
+    def close(self) -> None:
+        pass
+
+    def __await__(self) -> Any:
+        return self
+
+
+@types.coroutine
+def old_style(say: Callable[[str], None]) -> Generator[Any, Any, str]:
+    say("old style starts")
+    yield
+    say("old style ends")
+    return "generator"
+
+
+async def other_kinds(say: Callable[[str], None]) -> list[str]:
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(Countdown(say, 3)), loop.create_task(old_style(say)),
+             loop.create_task(Countdown(say, 5))]
+    say(" ".join(type(task).__name__ for task in tasks))
+    await asyncio.sleep(0)
+    tasks[2].cancel("no more")
+    return await asyncio.gather(*tasks)
+
+
+def test_tasks_driving_other_kinds_of_coroutine_step_as_on_the_plain_loop() -> None:
+    lines = assert_same_on_both(other_kinds)
+    assert lines[0] == "Task Task Task"
+    assert "countdown got CancelledError('no more')" in lines
+    assert lines[-1] == "returned ['counted down', 'generator', 'stopped']"
+
+
+def test_only_a_task_of_another_kind_of_coroutine_changes_class() -> None:
+    loop = miniloop.Loop()
+    try:
+        native = loop.create_task(asyncio.sleep(0))
+        other = fast.Task(Countdown(lambda line: None, 1), loop=loop)
+        assert type(native) is fast.Task
+        assert type(other) is not fast.Task and isinstance(other, fast.Task)
+        assert type(other).__name__ == "Task" and repr(other).startswith("<Task pending")
+        loop.run_until_complete(asyncio.gather(native, other))
+        assert other.result() == "counted down"
+    finally:
+        loop.close()
 
 
 # --- the current task: asyncio's registry written directly ---------------------------------
