@@ -657,9 +657,10 @@ class Task(_OwnIterator, _ReadsDirectly, _ParkedTasks, objects.Task[Any]):
             loop = loop_for_new_future()
         if not getattr(loop, "_runs_miniloop_tasks", False):
             raise TypeError(f"a miniloop Task needs a miniloop loop, got {loop!r}")
-        if type(coro) is not _COROUTINE and not versions.is_coroutine(coro):
-            raise TypeError(f"a coroutine was expected, got {coro!r}")
-        if type(coro) is not _COROUTINE:  # another kind: it steps through its own send
+        if type(coro) is not _COROUTINE:
+            if not versions.is_coroutine(coro):
+                raise TypeError(f"a coroutine was expected, got {coro!r}")
+            # another kind: it steps through its own send
             _set_class(self, _twin(type(self), _OWN_SEND_TWINS, (_StepsThroughItsOwnSend,)))
         elif not (eager_start or loop._debug) and type(self) is Task:
             start_task(self, loop, coro, name, context)  # every field, and scheduled
